@@ -1,0 +1,37 @@
+// Package postpolicy signs Amazon S3 POST policies with AWS Signature
+// Version 4, so that a browser can upload a file straight to an S3 bucket
+// (or an S3-compatible store) under the limits a backend chose: this bucket,
+// this key prefix, this content type, at most this size, for the next few
+// minutes.
+//
+// A backend builds a [Policy] from typed conditions ([Bucket], [KeyPrefix],
+// [ContentTypePrefix], [ContentLengthRange], ...), and a [Signer] turns it
+// into a [Form]: the URL to post to and the fields to send, in order, with
+// the file last. Before signing, the policy is checked against the rules S3
+// applies ([Policy.Validate]), so a mistake shows up as an error naming the
+// field and the rule instead of an opaque 403 in the browser.
+//
+// The specification is the AWS documentation on browser-based uploads with
+// POST and Signature Version 4:
+// https://docs.aws.amazon.com/AmazonS3/latest/API/sigv4-UsingHTTPPOST.html
+//
+// # Security
+//
+// The secret access key, the session token and the signing key never
+// appear in errors, in fmt or log/slog output of [Credentials], or in
+// panics; this package does no logging. The policy document is written by
+// an encoder, never by string concatenation, so user input in a key or a
+// metadata value cannot add or change a condition. A signed form is a
+// bearer credential for the uploads its policy allows until it expires:
+// keep expirations short and scope keys per user. Signing is offline: it
+// cannot check that the credentials may write to the bucket.
+//
+// # Backwards compatibility
+//
+// This package follows semantic versioning once it reaches v1. Until then,
+// exported names may change between minor versions, and the release notes
+// say how. The bytes of a signed policy (member order, condition order,
+// escaping, expiration format) are part of the API: they change only with a
+// minor version and a note, because users snapshot them in tests. Rule
+// identifiers never change meaning.
+package postpolicy

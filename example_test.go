@@ -1,0 +1,151 @@
+package postpolicy_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log"
+	"os"
+	"time"
+
+	"github.com/postpolicy/postpolicy"
+)
+
+// A backend signs, for one signed-in user, a form that lets the browser
+// upload one image of at most 10 MiB under that user's prefix, for the next
+// 15 minutes. The signature is the one in testdata/golden/signer.json
+// (readme-example), computed there with openssl.
+func Example() {
+	// Fixed for the example's output; a real backend leaves Now nil and
+	// reads credentials with postpolicy.EnvCredentials(os.Getenv).
+	now := time.Date(2015, 12, 29, 0, 0, 0, 0, time.UTC)
+	signer := &postpolicy.Signer{
+		Credentials: postpolicy.Credentials{
+			AccessKeyID:     "AKIAIOSFODNN7EXAMPLE",
+			SecretAccessKey: "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY",
+		},
+		Region: "eu-west-1",
+		Now:    func() time.Time { return now },
+	}
+
+	userID := "user-42"
+	policy := postpolicy.Policy{
+		Expiration: now.Add(15 * time.Minute),
+		Conditions: []postpolicy.Condition{
+			postpolicy.Bucket("acme-user-uploads"),
+			postpolicy.Key("uploads/" + userID + "/${filename}"),
+			postpolicy.ContentTypePrefix("image/"), // the page sets Content-Type
+			postpolicy.ContentLengthRange(1, 10<<20),
+			postpolicy.SuccessActionStatus(201),
+			postpolicy.Meta("uploader", userID),
+		},
+	}
+
+	form, err := signer.Sign(context.Background(), policy)
+	if err != nil {
+		log.Fatal(err) // names every problem: field, rule, what S3 would answer
+	}
+	fmt.Println("POST", form.URL)
+	for _, f := range form.Fields {
+		fmt.Printf("%s: %.60s\n", f.Name, f.Value)
+	}
+	for _, c := range form.PageConditions {
+		fmt.Println("the page adds:", c)
+	}
+	fmt.Println("then the file, last")
+	// Output:
+	// POST https://acme-user-uploads.s3.eu-west-1.amazonaws.com/
+	// key: uploads/user-42/${filename}
+	// success_action_status: 201
+	// x-amz-meta-uploader: user-42
+	// x-amz-algorithm: AWS4-HMAC-SHA256
+	// x-amz-credential: AKIAIOSFODNN7EXAMPLE/20151229/eu-west-1/s3/aws4_request
+	// x-amz-date: 20151229T000000Z
+	// policy: eyJjb25kaXRpb25zIjpbeyJ4LWFtei1hbGdvcml0aG0iOiJBV1M0LUhNQUMt
+	// x-amz-signature: 325adf0101a239e8d15ed4363e71cd9018d396ff4c397c3dd626dae612f1
+	// the page adds: ["starts-with", "$Content-Type", "image/"]
+	// then the file, last
+}
+
+// Validate reports every problem at once, each naming the field and the S3
+// rule, before anything is signed.
+func ExamplePolicy_Validate() {
+	signingTime := time.Date(2026, 11, 28, 12, 0, 0, 0, time.UTC)
+	policy := postpolicy.Policy{
+		Expiration: signingTime.Add(-time.Minute),
+		Conditions: []postpolicy.Condition{
+			postpolicy.Bucket("Acme_Uploads"),
+			postpolicy.StartsWith("success_action_status", "20"),
+			postpolicy.Eq("key", "uploads/${filename}"),
+			postpolicy.ContentLengthRange(10<<20, 1),
+		},
+	}
+	err := policy.Validate(signingTime)
+	fmt.Println(errors.Is(err, postpolicy.ErrInvalidPolicy))
+	for _, p := range policy.Lint(signingTime) {
+		fmt.Printf("%s: %s\n", p.Field, p.Rule)
+	}
+	// Output:
+	// true
+	// expiration: expiration-passed
+	// bucket: bucket-name
+	// success_action_status: exact-match-only
+	// key: filename-in-condition
+	// content-length-range: range-inverted
+}
+
+// Credentials never print their secret or session token.
+func ExampleCredentials() {
+	c := postpolicy.Credentials{
+		AccessKeyID:     "AKIAIOSFODNN7EXAMPLE",
+		SecretAccessKey: "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY",
+		SessionToken:    "FQoGZXIvYXdzEXAMPLETOKEN",
+	}
+	fmt.Println(c)
+	fmt.Printf("%+v\n", c)
+	fmt.Printf("%#v\n", c)
+	// Output:
+	// Credentials{AccessKeyID: AKIAIOSFODNN7EXAMPLE, SecretAccessKey: REDACTED, SessionToken: REDACTED}
+	// Credentials{AccessKeyID: AKIAIOSFODNN7EXAMPLE, SecretAccessKey: REDACTED, SessionToken: REDACTED}
+	// postpolicy.Credentials{AccessKeyID: "AKIAIOSFODNN7EXAMPLE", SecretAccessKey: "REDACTED", SessionToken: "REDACTED"}
+}
+
+// A key ending in ${filename} becomes a starts-with on the prefix, because
+// S3 substitutes the file's name before checking; the form keeps the literal.
+func ExampleKey() {
+	c := postpolicy.Key("uploads/user-42/${filename}")
+	v, _ := c.FormValue()
+	fmt.Println(c)
+	fmt.Println("form value:", v)
+	fmt.Println(postpolicy.Key("uploads/user-42/avatar.png"))
+	// Output:
+	// ["starts-with", "$key", "uploads/user-42/"]
+	// form value: uploads/user-42/${filename}
+	// ["eq", "$key", "uploads/user-42/avatar.png"]
+}
+
+// The form as HTML: hidden inputs, a text input for each field the page
+// supplies, and the file input last.
+func ExampleForm_WriteHTML() {
+	form := &postpolicy.Form{
+		URL: "https://acme-user-uploads.s3.eu-west-1.amazonaws.com/",
+		Fields: []postpolicy.Field{
+			{Name: "key", Value: "uploads/user-42/${filename}"},
+			{Name: "policy", Value: "eyJ…"},
+			{Name: "x-amz-signature", Value: "325a…"},
+		},
+		PageConditions: []postpolicy.Condition{postpolicy.ContentTypePrefix("image/")},
+	}
+	if err := form.WriteHTML(os.Stdout); err != nil {
+		log.Fatal(err)
+	}
+	// Output:
+	// <form action="https://acme-user-uploads.s3.eu-west-1.amazonaws.com/" method="post" enctype="multipart/form-data">
+	//   <input type="hidden" name="key" value="uploads/user-42/${filename}">
+	//   <input type="hidden" name="policy" value="eyJ…">
+	//   <input type="hidden" name="x-amz-signature" value="325a…">
+	//   <label>Content-Type <input type="text" name="Content-Type" value="image/" required></label>
+	//   <input type="file" name="file" required>
+	//   <button type="submit">Upload</button>
+	// </form>
+}

@@ -1,0 +1,164 @@
+package postpolicy
+
+import (
+	"fmt"
+	"html/template"
+	"io"
+	"net/url"
+	"strings"
+	"time"
+)
+
+// Form is a signed upload form: where the browser posts it and the fields
+// it carries, in order. The browser sends the fields as
+// multipart/form-data, then any fields the page adds itself
+// (PageConditions), then the file in a field named "file", which must be
+// the last field: S3 ignores everything after it.
+// https://docs.aws.amazon.com/AmazonS3/latest/API/sigv4-HTTPPOSTForms.html
+type Form struct {
+	// URL is the form's action: the bucket's URL.
+	URL string
+
+	// Fields are the form fields in the order to send them: the policy's
+	// fixed fields in condition order, then x-amz-algorithm,
+	// x-amz-credential, x-amz-date, x-amz-security-token (temporary
+	// credentials only), policy and x-amz-signature. Field names are
+	// unique, compared case-insensitively as S3 does.
+	Fields []Field
+
+	// PageConditions are the conditions on the fields the page must add
+	// itself, before the file ([SourcePage]): for example a starts-with on
+	// key when the page chooses the key, or on Content-Type. S3 fails the
+	// upload when such a field is missing ("Policy Condition failed").
+	PageConditions []Condition
+
+	// Expiration is the policy's expiration.
+	Expiration time.Time
+}
+
+// Field is one form field: a name and its value.
+type Field struct {
+	Name  string
+	Value string
+}
+
+// Get returns the value of the field named name, compared
+// case-insensitively, and whether the form has it.
+func (f *Form) Get(name string) (string, bool) {
+	for _, fl := range f.Fields {
+		if strings.EqualFold(fl.Name, name) {
+			return fl.Value, true
+		}
+	}
+	return "", false
+}
+
+// Values returns the fields as url.Values, for Go clients that build the
+// multipart body themselves. url.Values is a map and loses the order; S3
+// does not need it, but the file must still come last.
+func (f *Form) Values() url.Values {
+	v := make(url.Values, len(f.Fields))
+	for _, fl := range f.Fields {
+		v.Set(fl.Name, fl.Value)
+	}
+	return v
+}
+
+// MarshalJSON returns the form in the shape browser code written for
+// boto3's generate_presigned_post, the AWS JavaScript SDK's
+// createPresignedPost and Uppy's AwsS3 plugin already consumes, with the
+// fields in order:
+//
+//	{"url":"https://…/","method":"POST","fields":{"key":"…",…,"x-amz-signature":"…"}}
+//
+// The page appends its own fields (PageConditions), then the file, to a
+// FormData built from fields in this order.
+func (f *Form) MarshalJSON() ([]byte, error) {
+	n := 64 + len(f.URL)
+	for _, fl := range f.Fields {
+		n += len(fl.Name) + len(fl.Value) + 8
+	}
+	b := make([]byte, 0, n)
+	b = append(b, `{"url":`...)
+	b = appendJSONString(b, f.URL)
+	b = append(b, `,"method":"POST","fields":{`...)
+	for i, fl := range f.Fields {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = appendJSONString(b, fl.Name)
+		b = append(b, ':')
+		b = appendJSONString(b, fl.Value)
+	}
+	return append(b, "}}"...), nil
+}
+
+var formTemplate = template.Must(template.New("form").Parse(
+	`<form action="{{.URL}}" method="post" enctype="multipart/form-data">
+{{- range .Fields}}
+  <input type="hidden" name="{{.Name}}" value="{{.Value}}">
+{{- end}}
+{{- range .PageConditions}}
+  <label>{{.Field}} <input type="text" name="{{.Field}}" value="{{.Value}}" required></label>
+{{- end}}
+  <input type="file" name="file" required>
+  <button type="submit">Upload</button>
+</form>
+`))
+
+// WriteHTML writes the form as an HTML <form> element with html/template
+// escaping: a hidden input per field, a text input prefilled with the
+// required prefix or value for each field the page supplies, then the file
+// input, last, and a submit button.
+func (f *Form) WriteHTML(w io.Writer) error {
+	return formTemplate.Execute(w, f)
+}
+
+// formURL returns the form's action URL for bucket, cached per bucket.
+func (s *Signer) formURL(bucket string) string {
+	if u := s.url.Load(); u != nil && u.bucket == bucket {
+		return u.url
+	}
+	u := &bucketURL{bucket: bucket, url: buildFormURL(s.Endpoint, s.Region, bucket, s.URLStyle)}
+	s.url.Store(u)
+	return u.url
+}
+
+// buildFormURL returns the URL a form for bucket posts to. Its inputs were
+// checked by Signer.checkConfig and the bucket name by the linter.
+func buildFormURL(endpoint, region, bucket string, style URLStyle) string {
+	if endpoint == "" {
+		host := "s3." + region + ".amazonaws.com"
+		if strings.HasPrefix(region, "cn-") {
+			host += ".cn"
+		}
+		if style == URLStylePath || (style == URLStyleAuto && strings.Contains(bucket, ".")) {
+			return "https://" + host + "/" + bucket
+		}
+		return "https://" + bucket + "." + host + "/"
+	}
+	u, _ := parseEndpoint(endpoint)
+	base := strings.TrimSuffix(u.Path, "/")
+	if style == URLStyleVirtualHosted {
+		return u.Scheme + "://" + bucket + "." + u.Host + base + "/"
+	}
+	return u.Scheme + "://" + u.Host + base + "/" + bucket
+}
+
+// parseEndpoint parses a Signer's Endpoint.
+func parseEndpoint(endpoint string) (*url.URL, error) {
+	u, err := url.Parse(endpoint)
+	switch {
+	case err != nil:
+		return nil, fmt.Errorf("%w: Endpoint is not a URL", ErrSignerConfig)
+	case u.Scheme != "http" && u.Scheme != "https":
+		return nil, fmt.Errorf("%w: Endpoint %q must start with http:// or https://", ErrSignerConfig, endpoint)
+	case u.Host == "":
+		return nil, fmt.Errorf("%w: Endpoint %q has no host", ErrSignerConfig, endpoint)
+	case u.User != nil:
+		return nil, fmt.Errorf("%w: Endpoint must not carry user info (credentials belong in Credentials)", ErrSignerConfig)
+	case u.RawQuery != "" || u.Fragment != "":
+		return nil, fmt.Errorf("%w: Endpoint %q must not carry a query or a fragment", ErrSignerConfig, endpoint)
+	}
+	return u, nil
+}

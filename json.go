@@ -1,0 +1,140 @@
+package postpolicy
+
+import (
+	"strconv"
+	"time"
+	"unicode/utf8"
+)
+
+// This file holds the package's JSON writer. The policy document is the
+// string that gets signed, so it is produced by one small append-style
+// encoder with a fixed member order instead of by reflection: the same input
+// always gives the same bytes, and no value can ever leave its string
+// literal (a quote or backslash in a key cannot add a condition, unlike
+// Sprintf-built policies). Its escaping matches encoding/json with HTML
+// escaping turned off; TestAppendJSONStringMatchesEncodingJSON and
+// FuzzAppendJSONString hold it to that.
+
+const hexDigits = "0123456789abcdef"
+
+// appendJSONString appends s to b as a JSON string literal.
+//
+// Escaped: '"' and '\\'; control characters below U+0020 (as \b, \f, \n,
+// \r, \t or \u00XX); U+2028 and U+2029 (as encoding/json does, so the
+// output is also valid JavaScript); bytes that are not valid UTF-8 become
+// \ufffd. Everything else, including non-ASCII text, is written as UTF-8.
+func appendJSONString(b []byte, s string) []byte {
+	b = append(b, '"')
+	b = appendJSONChars(b, s)
+	return append(b, '"')
+}
+
+// appendJSONChars appends s escaped as the inside of a JSON string literal,
+// without the surrounding quotes.
+func appendJSONChars(b []byte, s string) []byte {
+	start := 0
+	for i := 0; i < len(s); {
+		c := s[i]
+		if c < utf8.RuneSelf {
+			if c >= 0x20 && c != '"' && c != '\\' {
+				i++
+				continue
+			}
+			b = append(b, s[start:i]...)
+			switch c {
+			case '"', '\\':
+				b = append(b, '\\', c)
+			case '\b':
+				b = append(b, '\\', 'b')
+			case '\f':
+				b = append(b, '\\', 'f')
+			case '\n':
+				b = append(b, '\\', 'n')
+			case '\r':
+				b = append(b, '\\', 'r')
+			case '\t':
+				b = append(b, '\\', 't')
+			default:
+				b = append(b, '\\', 'u', '0', '0', hexDigits[c>>4], hexDigits[c&0xf])
+			}
+			i++
+			start = i
+			continue
+		}
+		r, size := utf8.DecodeRuneInString(s[i:])
+		if r == utf8.RuneError && size == 1 {
+			b = append(b, s[start:i]...)
+			b = append(b, `\ufffd`...)
+			i += size
+			start = i
+			continue
+		}
+		if r == '\u2028' || r == '\u2029' {
+			b = append(b, s[start:i]...)
+			b = append(b, '\\', 'u', '2', '0', '2', hexDigits[r&0xf])
+			i += size
+			start = i
+			continue
+		}
+		i += size
+	}
+	return append(b, s[start:]...)
+}
+
+// appendJSONInt appends n as a JSON number.
+func appendJSONInt(b []byte, n int64) []byte {
+	return strconv.AppendInt(b, n, 10)
+}
+
+// ExpirationLayout is the layout this package writes a policy's expiration
+// in: ISO 8601 in UTC with milliseconds, the form of every example on the
+// AWS "POST Policy" page (for example 2013-08-01T12:00:00.000Z).
+// https://docs.aws.amazon.com/AmazonS3/latest/API/sigv4-HTTPPOSTConstructPolicy.html
+const ExpirationLayout = "2006-01-02T15:04:05.000Z"
+
+// appendExpiration appends t, in UTC, as a JSON string in ExpirationLayout.
+// Anything below a millisecond is dropped, which can only make the policy
+// expire earlier, never later.
+func appendExpiration(b []byte, t time.Time) []byte {
+	b = append(b, '"')
+	b = t.UTC().AppendFormat(b, ExpirationLayout)
+	return append(b, '"')
+}
+
+// appendCondition appends c in the JSON form S3 documents for its kind:
+// exact matches as one-member objects ({"acl":"public-read"}), starts-with
+// and content-length-range as three-element arrays.
+func appendCondition(b []byte, c Condition) []byte {
+	switch c.op {
+	case OpEq:
+		b = append(b, '{')
+		b = appendJSONString(b, c.field)
+		b = append(b, ':')
+		b = appendJSONString(b, c.value)
+		return append(b, '}')
+	case OpStartsWith:
+		b = append(b, `["starts-with",`...)
+		b = appendDollarField(b, c.field)
+		b = append(b, ',')
+		b = appendJSONString(b, c.value)
+		return append(b, ']')
+	case OpContentLengthRange:
+		b = append(b, `["content-length-range",`...)
+		b = appendJSONInt(b, c.min)
+		b = append(b, ',')
+		b = appendJSONInt(b, c.max)
+		return append(b, ']')
+	}
+	// The zero Condition: Validate reports it, so a signed policy never
+	// contains one. Written as null so that Policy.MarshalJSON stays valid
+	// JSON even for an invalid policy.
+	return append(b, "null"...)
+}
+
+// appendDollarField appends "$field" as a JSON string: the spec names form
+// fields in array conditions with a leading dollar sign.
+func appendDollarField(b []byte, field string) []byte {
+	b = append(b, '"', '$')
+	b = appendJSONChars(b, field)
+	return append(b, '"')
+}

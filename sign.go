@@ -1,0 +1,389 @@
+package postpolicy
+
+import (
+	"context"
+	"crypto/hmac"
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"hash"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+)
+
+// Algorithm is the only signing algorithm this package implements, the
+// value of x-amz-algorithm: AWS Signature Version 4 with HMAC-SHA256.
+const Algorithm = "AWS4-HMAC-SHA256"
+
+// DeriveSigningKey returns the SigV4 signing key for secretAccessKey on the
+// UTC date of t, in region, for service ("s3" for POST uploads):
+//
+//	kDate    = HMAC-SHA256("AWS4" + secretAccessKey, YYYYMMDD)
+//	kRegion  = HMAC-SHA256(kDate, region)
+//	kService = HMAC-SHA256(kRegion, service)
+//	kSigning = HMAC-SHA256(kService, "aws4_request")
+//
+// as specified in "Calculating the Signature" of the SigV4 POST
+// authentication page:
+// https://docs.aws.amazon.com/AmazonS3/latest/API/sigv4-authentication-HTTPPOST.html
+// The result is secret. A [Signer] derives it once a day and caches it.
+func DeriveSigningKey(secretAccessKey string, t time.Time, region, service string) []byte {
+	var date [8]byte
+	t.UTC().AppendFormat(date[:0], "20060102")
+	k := hmacSHA256([]byte("AWS4"+secretAccessKey), date[:])
+	k = hmacSHA256(k, []byte(region))
+	k = hmacSHA256(k, []byte(service))
+	return hmacSHA256(k, []byte("aws4_request"))
+}
+
+func hmacSHA256(key, data []byte) []byte {
+	m := hmac.New(sha256.New, key)
+	m.Write(data)
+	return m.Sum(nil)
+}
+
+// SignEncodedPolicy returns the POST signature of encodedPolicy, the base64
+// text of a policy document exactly as the form carries it: the lower-case
+// hex of HMAC-SHA256(signingKey, encodedPolicy). The string to sign of a
+// POST upload is the base64 text itself, byte for byte, never a
+// re-serialisation of the JSON inside it.
+func SignEncodedPolicy(signingKey []byte, encodedPolicy string) string {
+	m := hmac.New(sha256.New, signingKey)
+	m.Write([]byte(encodedPolicy))
+	var sum [sha256.Size]byte
+	var out [2 * sha256.Size]byte
+	hex.Encode(out[:], m.Sum(sum[:0]))
+	return string(out[:])
+}
+
+// URLStyle chooses how the form's URL names the bucket.
+type URLStyle uint8
+
+const (
+	// URLStyleAuto, the default: virtual-hosted style on AWS
+	// (https://BUCKET.s3.REGION.amazonaws.com/), except for bucket names
+	// with dots, which a TLS wildcard certificate cannot cover, which get
+	// path style; path style with a custom Endpoint, which is what
+	// S3-compatible servers on an address or plain host name expect.
+	URLStyleAuto URLStyle = iota
+	// URLStylePath puts the bucket in the path: https://HOST/BUCKET.
+	URLStylePath
+	// URLStyleVirtualHosted puts the bucket in the host name:
+	// https://BUCKET.HOST/.
+	URLStyleVirtualHosted
+)
+
+// ErrSignerConfig is matched (with [errors.Is]) by the errors a [Signer]
+// returns when its own configuration cannot sign: no credentials source, a
+// missing or malformed region, service or endpoint.
+var ErrSignerConfig = errors.New("postpolicy: invalid signer configuration")
+
+// Signer signs policies with SigV4 and returns browser-ready forms.
+//
+// A Signer is configured by setting its fields before first use; after
+// that it is safe for concurrent use by any number of goroutines and must
+// not be copied (it caches the signing key of the current day).
+type Signer struct {
+	// Credentials supplies the access key, secret and session token for each
+	// signature. A [Credentials] value can be used directly. Required.
+	Credentials CredentialsSource
+
+	// Region is the bucket's region, for example "eu-west-1"; it enters the
+	// credential scope and the URL, and S3 refuses a scope whose region is
+	// not the bucket's. Required.
+	Region string
+
+	// Service is the credential scope's service; empty means "s3".
+	Service string
+
+	// Now returns the signing time; nil means time.Now. It sets x-amz-date,
+	// the credential date and the signing key's date.
+	Now func() time.Time
+
+	// Endpoint is the base URL of an S3-compatible service, for example
+	// "http://127.0.0.1:9000" or "https://nyc3.digitaloceanspaces.com"; a
+	// path after the host is kept. Empty means AWS's regional endpoint.
+	Endpoint string
+
+	// URLStyle chooses path-style or virtual-hosted URLs; see [URLStyleAuto].
+	URLStyle URLStyle
+
+	key atomic.Pointer[signingKey]
+	url atomic.Pointer[bucketURL]
+}
+
+// signingKey caches one day's signing key, its credential string, and a pool
+// of HMAC states keyed with it (hmac's Reset restores its keyed state
+// without rehashing the key).
+type signingKey struct {
+	accessKeyID, secret, region, service string
+	date                                 [8]byte
+	credential                           string
+	macs                                 sync.Pool
+}
+
+// bucketURL caches the URL of the last bucket signed for.
+type bucketURL struct {
+	bucket, url string
+}
+
+func (s *Signer) service() string {
+	if s.Service == "" {
+		return "s3"
+	}
+	return s.Service
+}
+
+// signingKeyFor returns the cached signing key for the credentials on date,
+// deriving and caching it when the day or the credentials changed.
+func (s *Signer) signingKeyFor(c Credentials, t time.Time, date [8]byte) *signingKey {
+	region, service := s.Region, s.service()
+	if k := s.key.Load(); k != nil && k.date == date && k.accessKeyID == c.AccessKeyID &&
+		k.secret == c.SecretAccessKey && k.region == region && k.service == service {
+		return k
+	}
+	key := DeriveSigningKey(c.SecretAccessKey, t, region, service)
+	k := &signingKey{
+		accessKeyID: c.AccessKeyID, secret: c.SecretAccessKey,
+		region: region, service: service, date: date,
+		credential: c.AccessKeyID + "/" + string(date[:]) + "/" + region + "/" + service + "/aws4_request",
+	}
+	k.macs.New = func() any { return hmac.New(sha256.New, key) }
+	s.key.Store(k)
+	return k
+}
+
+// sign returns the hex signature of encoded with k.
+func (k *signingKey) sign(encoded []byte) string {
+	m := k.macs.Get().(hash.Hash)
+	m.Reset()
+	m.Write(encoded)
+	var sum [sha256.Size]byte
+	var out [2 * sha256.Size]byte
+	hex.Encode(out[:], m.Sum(sum[:0]))
+	k.macs.Put(m)
+	return string(out[:])
+}
+
+var bufPool = sync.Pool{New: func() any { b := make([]byte, 0, 4096); return &b }}
+
+// Sign validates p, adds the SigV4 conditions (x-amz-algorithm,
+// x-amz-credential, x-amz-date and, for temporary credentials,
+// x-amz-security-token), encodes the policy once, signs exactly that base64
+// text, and returns the form a browser posts to S3. It never modifies p.
+//
+// When p has problems ([Policy.Validate]), or the whole form before the
+// file would exceed S3's 20 KB limit ([RulePreFileSize]), Sign returns no
+// form and an error matching [ErrInvalidPolicy] that lists every problem.
+// Configuration errors match [ErrSignerConfig], unusable credentials
+// [ErrInvalidCredentials]. No error contains the secret, the session token
+// or the signing key.
+func (s *Signer) Sign(ctx context.Context, p Policy) (*Form, error) {
+	if err := s.checkConfig(); err != nil {
+		return nil, err
+	}
+	creds, err := s.Credentials.Retrieve(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("postpolicy: retrieving credentials: %w", err)
+	}
+	if err := creds.check(); err != nil {
+		return nil, err
+	}
+	now := time.Now
+	if s.Now != nil {
+		now = s.Now
+	}
+	t := now().UTC()
+
+	var l linter
+	l.policy(p.Expiration, p.Conditions, t)
+	if hasErrors(l.problems) {
+		return nil, joinProblems(l.problems)
+	}
+
+	var date [8]byte
+	t.AppendFormat(date[:0], "20060102")
+	var amzDateBuf [16]byte
+	amzDate := string(t.AppendFormat(amzDateBuf[:0], "20060102T150405Z"))
+	key := s.signingKeyFor(creds, t, date)
+
+	f := &Form{Expiration: p.Expiration}
+	f.Fields, f.PageConditions = formFields(p.Conditions, 6)
+	f.Fields = append(f.Fields,
+		Field{"x-amz-algorithm", Algorithm},
+		Field{"x-amz-credential", key.credential},
+		Field{"x-amz-date", amzDate})
+	if creds.SessionToken != "" {
+		f.Fields = append(f.Fields, Field{"x-amz-security-token", creds.SessionToken})
+	}
+
+	bp := bufPool.Get().(*[]byte)
+	defer bufPool.Put(bp)
+	doc := appendSignedPolicy((*bp)[:0], p, key.credential, creds.SessionToken, amzDate)
+	encStart := len(doc)
+	doc = base64.StdEncoding.AppendEncode(doc, doc)
+	*bp = doc
+	encoded := doc[encStart:]
+
+	if size := preFileSize(f.Fields, f.PageConditions, len(encoded)); size > MaxPreFileSize {
+		l.add("", RulePreFileSize, "the form before the file would be about %d bytes (policy %d, session token %d), over S3's limit of %d; S3 would answer MaxPostPreDataLengthExceeded",
+			size, len(encoded), len(creds.SessionToken), MaxPreFileSize)
+		return nil, joinProblems(l.problems)
+	}
+
+	f.Fields = append(f.Fields,
+		Field{"policy", string(encoded)},
+		Field{"x-amz-signature", key.sign(encoded)})
+	f.URL = s.formURL(bucketOf(p.Conditions))
+	return f, nil
+}
+
+// appendSignedPolicy appends the policy document that Sign encodes: the
+// Signer's conditions that change at most daily first, then p's conditions,
+// then x-amz-date and the expiration, which change with every signature.
+func appendSignedPolicy(b []byte, p Policy, credential, token, amzDate string) []byte {
+	b = append(b, `{"conditions":[{"x-amz-algorithm":"`+Algorithm+`"},{"x-amz-credential":`...)
+	b = appendJSONString(b, credential)
+	b = append(b, '}')
+	if token != "" {
+		b = append(b, `,{"x-amz-security-token":`...)
+		b = appendJSONString(b, token)
+		b = append(b, '}')
+	}
+	for _, c := range p.Conditions {
+		b = append(b, ',')
+		b = appendCondition(b, c)
+	}
+	b = append(b, `,{"x-amz-date":"`...)
+	b = append(b, amzDate...)
+	b = append(b, `"}],"expiration":`...)
+	b = appendExpiration(b, p.Expiration)
+	return append(b, '}')
+}
+
+// formFields returns the fields the form carries for conds, in condition
+// order and each once, with room for extra more, and the conditions on the
+// fields the page supplies.
+func formFields(conds []Condition, extra int) ([]Field, []Condition) {
+	n, pages := 0, 0
+	for _, c := range conds {
+		switch c.source {
+		case SourceForm:
+			n++
+		case SourcePage:
+			pages++
+		}
+	}
+	fields := make([]Field, 0, n+extra)
+	var page []Condition
+	if pages > 0 {
+		page = make([]Condition, 0, pages)
+	}
+next:
+	for _, c := range conds {
+		switch c.source {
+		case SourceForm:
+			for _, f := range fields {
+				if strings.EqualFold(f.Name, c.field) {
+					continue next // the linter checked that the values agree
+				}
+			}
+			fields = append(fields, Field{c.field, c.formValue})
+		case SourcePage:
+			page = append(page, c)
+		}
+	}
+	return fields, page
+}
+
+// bucketOf returns the value of the first exact-match bucket condition.
+func bucketOf(conds []Condition) string {
+	for _, c := range conds {
+		if c.op == OpEq && strings.EqualFold(c.field, "bucket") {
+			return c.value
+		}
+	}
+	return ""
+}
+
+func hasErrors(ps []Problem) bool {
+	for _, p := range ps {
+		if !p.Warning {
+			return true
+		}
+	}
+	return false
+}
+
+// The assumptions behind preFileSize, the estimate of the multipart data a
+// browser sends before the file's content.
+const (
+	// RFC 2046 allows boundaries of up to 70 characters; browsers use
+	// fewer (Chromium 38), so this overestimates.
+	assumedBoundaryLen = 70
+	// A value the page supplies is assumed to be its prefix plus this.
+	assumedPageValueLen = 256
+	// The file part's headers: a file name of up to 255 bytes and a
+	// Content-Type.
+	assumedFileHeadersLen = 384
+)
+
+// partLen is the length of one multipart part carrying a field.
+func partLen(name string, valueLen int) int {
+	// --BOUNDARY CRLF Content-Disposition: form-data; name="NAME" CRLF CRLF VALUE CRLF
+	return 2 + assumedBoundaryLen + 2 + len(`Content-Disposition: form-data; name=""`) + len(name) + 2 + 2 + valueLen + 2
+}
+
+// preFileSize estimates the bytes before the file's content when a browser
+// posts fields, the page's own fields and the file: the part S3 limits to
+// 20 KB. The policy and signature fields are not in fields yet.
+func preFileSize(fields []Field, page []Condition, policyLen int) int {
+	n := partLen("policy", policyLen) + partLen("x-amz-signature", 2*sha256.Size)
+	for _, f := range fields {
+		n += partLen(f.Name, len(f.Value))
+	}
+	for _, c := range page {
+		n += partLen(c.field, len(c.value)+assumedPageValueLen)
+	}
+	return n + 2 + assumedBoundaryLen + 2 + assumedFileHeadersLen
+}
+
+// checkConfig reports what makes the Signer's configuration unusable.
+func (s *Signer) checkConfig() error {
+	switch {
+	case s.Credentials == nil:
+		return fmt.Errorf("%w: Credentials is nil", ErrSignerConfig)
+	case s.Region == "":
+		return fmt.Errorf("%w: Region is empty; set the bucket's region, for example \"us-east-1\"", ErrSignerConfig)
+	case !scopeToken(s.Region):
+		return fmt.Errorf("%w: Region %q may hold only letters, digits, '-', '_' and '.'", ErrSignerConfig, s.Region)
+	case !scopeToken(s.service()):
+		return fmt.Errorf("%w: Service %q may hold only letters, digits, '-', '_' and '.'", ErrSignerConfig, s.Service)
+	case s.URLStyle > URLStyleVirtualHosted:
+		return fmt.Errorf("%w: URLStyle %d is not a URLStyle", ErrSignerConfig, s.URLStyle)
+	}
+	if s.Endpoint != "" {
+		if _, err := parseEndpoint(s.Endpoint); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// scopeToken reports whether s can be a component of a credential scope.
+func scopeToken(s string) bool {
+	if s == "" {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if !('a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || c == '-' || c == '_' || c == '.') {
+			return false
+		}
+	}
+	return true
+}
