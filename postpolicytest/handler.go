@@ -1,0 +1,198 @@
+package postpolicytest
+
+import (
+	"context"
+	"errors"
+	"io"
+	"net"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/postpolicy/postpolicy"
+)
+
+// ObjectInfo describes a stored object.
+type ObjectInfo struct {
+	// ContentType is the Content-Type field of the upload; empty when it
+	// had none (GET then answers binary/octet-stream, as S3 does).
+	ContentType string
+	// Metadata are the upload's x-amz-meta-* fields, names in lower case.
+	Metadata []postpolicy.Field
+	// Size is the object's length in bytes.
+	Size int64
+	// ETag is the hex MD5 of the content, without quotes, as S3 computes it
+	// for an object stored by a single request.
+	ETag string
+	// LastModified is when the object was stored.
+	LastModified time.Time
+}
+
+// ErrNoSuchKey is returned by a Store's Get for an object it does not hold.
+var ErrNoSuchKey = errors.New("postpolicytest: no such key")
+
+// Store keeps the objects a Handler receives.
+//
+// Put must make the object visible only once body has been read to its end
+// without error, replacing any object of the same key; when reading body
+// fails (the upload broke content-length-range or the client went away),
+// nothing may be stored and Put returns that error. Implementations must be
+// safe for concurrent use.
+type Store interface {
+	Put(ctx context.Context, bucket, key string, info ObjectInfo, body io.Reader) (ObjectInfo, error)
+	Get(ctx context.Context, bucket, key string) (ObjectInfo, io.ReadCloser, error)
+}
+
+// Handler is an S3 browser-upload endpoint: POST /BUCKET with a
+// multipart/form-data body is verified by Verifier, with S3's semantics and
+// answers, and stored in Store; GET and HEAD /BUCKET/KEY read objects back;
+// OPTIONS answers CORS preflight requests so pages can upload with fetch.
+// Requests name the bucket path-style (http://HOST/BUCKET/KEY) or, when
+// BaseHost is set, virtual-hosted style (http://BUCKET.BaseHost/KEY).
+type Handler struct {
+	// Verifier checks every upload. Required.
+	Verifier *postpolicy.Verifier
+	// Store keeps the objects. Required.
+	Store Store
+	// Buckets are the buckets the handler serves; other names answer 404
+	// NoSuchBucket.
+	Buckets []string
+	// BaseHost, when set, enables virtual-hosted-style requests: a Host of
+	// BUCKET.BaseHost (any port) names BUCKET.
+	BaseHost string
+}
+
+func (h *Handler) hasBucket(b string) bool {
+	for _, name := range h.Buckets {
+		if name == b {
+			return true
+		}
+	}
+	return false
+}
+
+// route returns the bucket and key a request names, and whether it names
+// the bucket in its host.
+func (h *Handler) route(r *http.Request) (bucket, key string, virtual bool) {
+	path := strings.TrimPrefix(r.URL.Path, "/")
+	if h.BaseHost != "" {
+		host := r.Host
+		if hst, _, err := net.SplitHostPort(host); err == nil {
+			host = hst
+		}
+		if b, ok := strings.CutSuffix(strings.ToLower(host), "."+strings.ToLower(h.BaseHost)); ok && b != "" {
+			return b, path, true
+		}
+	}
+	bucket, key, _ = strings.Cut(path, "/")
+	return bucket, key, false
+}
+
+// ServeHTTP answers one request.
+func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	setCORS(w, r)
+	if r.Method == http.MethodOptions {
+		// A CORS preflight: allow what a page's upload or read sends.
+		hdr := w.Header()
+		hdr.Set("Access-Control-Allow-Methods", "GET, HEAD, POST")
+		if req := r.Header.Get("Access-Control-Request-Headers"); req != "" {
+			hdr.Set("Access-Control-Allow-Headers", req)
+		}
+		hdr.Set("Access-Control-Max-Age", "600")
+		w.WriteHeader(http.StatusOK)
+		return
+	}
+	bucket, key, virtual := h.route(r)
+	if bucket == "" || !h.hasBucket(bucket) {
+		postpolicy.WriteError(w, &postpolicy.S3Error{Code: postpolicy.CodeNoSuchBucket, Status: http.StatusNotFound,
+			Message: "The specified bucket does not exist", Extra: []postpolicy.Field{{Name: "BucketName", Value: bucket}}})
+		return
+	}
+	switch {
+	case r.Method == http.MethodPost && key == "":
+		h.post(w, r, bucket, virtual)
+	case (r.Method == http.MethodGet || r.Method == http.MethodHead) && key != "":
+		h.get(w, r, bucket, key)
+	default:
+		w.Header().Set("Allow", "GET, HEAD, POST, OPTIONS")
+		postpolicy.WriteError(w, &postpolicy.S3Error{Code: postpolicy.CodeMethodNotAllowed, Status: http.StatusMethodNotAllowed,
+			Message: "The specified method is not allowed against this resource.",
+			Extra:   []postpolicy.Field{{Name: "Method", Value: r.Method}, {Name: "ResourceType", Value: resourceType(key)}}})
+	}
+}
+
+func resourceType(key string) string {
+	if key == "" {
+		return "BUCKET"
+	}
+	return "OBJECT"
+}
+
+// setCORS lets any origin read the answers, including the ETag and
+// Location headers a page may want after an upload.
+func setCORS(w http.ResponseWriter, r *http.Request) {
+	if origin := r.Header.Get("Origin"); origin != "" {
+		h := w.Header()
+		h.Set("Access-Control-Allow-Origin", "*")
+		h.Set("Access-Control-Expose-Headers", "ETag, Location")
+	}
+}
+
+func (h *Handler) post(w http.ResponseWriter, r *http.Request, bucket string, virtual bool) {
+	up, err := h.Verifier.Verify(r, bucket)
+	if err != nil {
+		postpolicy.WriteError(w, err)
+		return
+	}
+	info, err := h.Store.Put(r.Context(), bucket, up.Key, ObjectInfo{ContentType: up.ContentType(), Metadata: up.Metadata()}, up.File)
+	if err != nil {
+		postpolicy.WriteError(w, err)
+		return
+	}
+	up.Respond(w, info.ETag, objectURL(r, bucket, up.Key, virtual))
+}
+
+// objectURL returns the URL of bucket/key on the server r was sent to.
+func objectURL(r *http.Request, bucket, key string, virtual bool) string {
+	scheme := "http"
+	if r.TLS != nil {
+		scheme = "https"
+	}
+	path := "/" + bucket + "/" + key
+	if virtual {
+		path = "/" + key
+	}
+	return (&url.URL{Scheme: scheme, Host: r.Host, Path: path}).String()
+}
+
+func (h *Handler) get(w http.ResponseWriter, r *http.Request, bucket, key string) {
+	info, body, err := h.Store.Get(r.Context(), bucket, key)
+	if errors.Is(err, ErrNoSuchKey) {
+		postpolicy.WriteError(w, &postpolicy.S3Error{Code: postpolicy.CodeNoSuchKey, Status: http.StatusNotFound,
+			Message: "The specified key does not exist.", Extra: []postpolicy.Field{{Name: "Key", Value: key}}})
+		return
+	}
+	if err != nil {
+		postpolicy.WriteError(w, err)
+		return
+	}
+	defer body.Close()
+	hdr := w.Header()
+	ct := info.ContentType
+	if ct == "" {
+		ct = "binary/octet-stream"
+	}
+	hdr.Set("Content-Type", ct)
+	hdr.Set("Content-Length", strconv.FormatInt(info.Size, 10))
+	hdr.Set("ETag", `"`+info.ETag+`"`)
+	hdr.Set("Last-Modified", info.LastModified.UTC().Format(http.TimeFormat))
+	for _, m := range info.Metadata {
+		hdr.Set(m.Name, m.Value)
+	}
+	w.WriteHeader(http.StatusOK)
+	if r.Method == http.MethodGet {
+		io.Copy(w, body)
+	}
+}

@@ -1,0 +1,43 @@
+package postpolicytest
+
+import (
+	"bytes"
+	"io"
+	"mime/multipart"
+	"net/http"
+
+	"github.com/postpolicy/postpolicy"
+)
+
+// NewRequest returns the request a browser sends to post form: a
+// multipart/form-data POST to form.URL with the form's fields in order,
+// then page (the fields the page adds, such as a key or Content-Type it
+// chose), then the file, last, in a part named "file" with the file name
+// filename. It reads content into memory; it is for tests.
+func NewRequest(form *postpolicy.Form, page []postpolicy.Field, filename string, content io.Reader) (*http.Request, error) {
+	var body bytes.Buffer
+	mw := multipart.NewWriter(&body)
+	for _, fields := range [][]postpolicy.Field{form.Fields, page} {
+		for _, f := range fields {
+			if err := mw.WriteField(f.Name, f.Value); err != nil {
+				return nil, err
+			}
+		}
+	}
+	fw, err := mw.CreateFormFile("file", filename)
+	if err != nil {
+		return nil, err
+	}
+	if _, err := io.Copy(fw, content); err != nil {
+		return nil, err
+	}
+	if err := mw.Close(); err != nil {
+		return nil, err
+	}
+	req, err := http.NewRequest(http.MethodPost, form.URL, &body)
+	if err != nil {
+		return nil, err
+	}
+	req.Header.Set("Content-Type", mw.FormDataContentType())
+	return req, nil
+}

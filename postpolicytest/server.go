@@ -1,0 +1,182 @@
+// Package postpolicytest provides a fake S3 POST endpoint for tests, as
+// net/http/httptest provides fake HTTP servers: start a [Server], point a
+// [postpolicy.Signer] at it, post forms to it (from Go or from a browser),
+// and read back what it stored. Uploads are verified by a
+// [postpolicy.Verifier] with S3's semantics and S3's answers, so a test
+// sees the same refusals a real bucket would give.
+//
+// The [Handler] and [Store] behind a Server are exported too, for servers
+// that want the same endpoint over their own storage.
+package postpolicytest
+
+import (
+	"bytes"
+	"context"
+	"crypto/md5"
+	"crypto/rand"
+	"encoding/hex"
+	"io"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/postpolicy/postpolicy"
+)
+
+// DefaultBucket is the bucket a Server serves when NewServer is given none.
+const DefaultBucket = "test-bucket"
+
+// Server is a fake S3 endpoint on a loopback port, with in-memory storage.
+type Server struct {
+	// URL is the server's base URL, http://127.0.0.1:PORT.
+	URL string
+	// Region is the region the server answers for: us-east-1.
+	Region string
+	// Credentials are the only credentials the server accepts, generated
+	// at random for each server.
+	Credentials postpolicy.Credentials
+	// Buckets are the buckets it serves.
+	Buckets []string
+	// Verifier is the server's verifier; tests may change its Now, for
+	// example, before posting.
+	Verifier *postpolicy.Verifier
+	// Store holds the uploaded objects.
+	Store *MemoryStore
+
+	srv *httptest.Server
+}
+
+// NewServer starts a Server serving buckets (DefaultBucket when none are
+// given). Call Close when done.
+//
+// Buckets are reachable path-style (URL/BUCKET) and virtual-hosted style
+// (http://BUCKET.localhost:PORT/, which browsers resolve to the loopback
+// address; Go clients can use Client).
+func NewServer(buckets ...string) *Server {
+	if len(buckets) == 0 {
+		buckets = []string{DefaultBucket}
+	}
+	s := &Server{
+		Region:  "us-east-1",
+		Buckets: buckets,
+		Store:   NewMemoryStore(),
+		Credentials: postpolicy.Credentials{
+			AccessKeyID:     "AKIA" + strings.ToUpper(randomHex(8)),
+			SecretAccessKey: randomHex(20),
+		},
+	}
+	s.Verifier = &postpolicy.Verifier{Lookup: postpolicy.Keys(s.Credentials), Region: s.Region}
+	s.srv = httptest.NewServer(&Handler{Verifier: s.Verifier, Store: s.Store, Buckets: buckets, BaseHost: "localhost"})
+	s.URL = s.srv.URL
+	return s
+}
+
+func randomHex(n int) string {
+	b := make([]byte, n)
+	rand.Read(b)
+	return hex.EncodeToString(b)
+}
+
+// Close shuts the server down, waiting for requests in flight.
+func (s *Server) Close() { s.srv.Close() }
+
+// Signer returns a Signer for the server: its credentials, region and URL,
+// path-style.
+func (s *Server) Signer() *postpolicy.Signer {
+	return &postpolicy.Signer{Credentials: s.Credentials, Region: s.Region, Endpoint: s.URL, URLStyle: postpolicy.URLStylePath}
+}
+
+// VirtualHostedSigner returns a Signer whose forms post to
+// http://BUCKET.localhost:PORT/.
+func (s *Server) VirtualHostedSigner() *postpolicy.Signer {
+	_, port, _ := net.SplitHostPort(s.srv.Listener.Addr().String())
+	return &postpolicy.Signer{Credentials: s.Credentials, Region: s.Region, Endpoint: "http://localhost:" + port, URLStyle: postpolicy.URLStyleVirtualHosted}
+}
+
+// Client returns an HTTP client that sends every request to the server,
+// whatever host its URL names, so virtual-hosted URLs work without DNS.
+// It does not follow redirects, so tests see S3's 303 answers.
+func (s *Server) Client() *http.Client {
+	addr := s.srv.Listener.Addr().String()
+	tr := &http.Transport{DialContext: func(ctx context.Context, network, _ string) (net.Conn, error) {
+		var d net.Dialer
+		return d.DialContext(ctx, network, addr)
+	}}
+	return &http.Client{
+		Transport:     tr,
+		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
+	}
+}
+
+// Object returns the object stored under bucket and key, and whether there
+// is one.
+func (s *Server) Object(bucket, key string) (Object, bool) {
+	return s.Store.Object(bucket, key)
+}
+
+// Object is a stored object.
+type Object struct {
+	ObjectInfo
+	Bucket, Key string
+	Body        []byte
+}
+
+// MemoryStore is a Store in memory.
+type MemoryStore struct {
+	mu      sync.Mutex
+	objects map[[2]string]Object
+}
+
+// NewMemoryStore returns an empty MemoryStore.
+func NewMemoryStore() *MemoryStore {
+	return &MemoryStore{objects: make(map[[2]string]Object)}
+}
+
+// Put reads body to its end and stores the object only if that succeeds.
+func (m *MemoryStore) Put(_ context.Context, bucket, key string, info ObjectInfo, body io.Reader) (ObjectInfo, error) {
+	data, err := io.ReadAll(body)
+	if err != nil {
+		return ObjectInfo{}, err
+	}
+	sum := md5.Sum(data)
+	info.ETag = hex.EncodeToString(sum[:])
+	info.Size = int64(len(data))
+	info.LastModified = time.Now().UTC().Truncate(time.Second)
+	m.mu.Lock()
+	m.objects[[2]string{bucket, key}] = Object{ObjectInfo: info, Bucket: bucket, Key: key, Body: data}
+	m.mu.Unlock()
+	return info, nil
+}
+
+// Get returns an object's information and content.
+func (m *MemoryStore) Get(_ context.Context, bucket, key string) (ObjectInfo, io.ReadCloser, error) {
+	o, ok := m.Object(bucket, key)
+	if !ok {
+		return ObjectInfo{}, nil, ErrNoSuchKey
+	}
+	return o.ObjectInfo, io.NopCloser(bytes.NewReader(o.Body)), nil
+}
+
+// Object returns a stored object.
+func (m *MemoryStore) Object(bucket, key string) (Object, bool) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	o, ok := m.objects[[2]string{bucket, key}]
+	return o, ok
+}
+
+// Keys returns the keys stored in bucket, in no particular order.
+func (m *MemoryStore) Keys(bucket string) []string {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	var keys []string
+	for k := range m.objects {
+		if k[0] == bucket {
+			keys = append(keys, k[1])
+		}
+	}
+	return keys
+}
