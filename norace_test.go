@@ -1,0 +1,6 @@
+//go:build !race
+
+package postpolicy_test
+
+// streamSize is the upload TestVerifyStreamsLargeUpload streams: 1 GiB.
+const streamSize = 1 << 30
