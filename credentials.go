@@ -77,6 +77,11 @@ func (c Credentials) MarshalJSON() ([]byte, error) {
 	return append(b, '}'), nil
 }
 
+// MarshalText returns the redacted String, so that encoders which use
+// encoding.TextMarshaler (encoding/xml among them) cannot leak the secret
+// or token either.
+func (c Credentials) MarshalText() ([]byte, error) { return []byte(c.String()), nil }
+
 func redact(s string) string {
 	if s == "" {
 		return ""

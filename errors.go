@@ -100,11 +100,6 @@ const (
 	// of the file) cannot exceed 20 KB"; S3 answers
 	// MaxPostPreDataLengthExceeded (20,480 bytes observed).
 	RulePreFileSize Rule = "pre-file-size"
-	// RuleCredentials: the credentials cannot sign (no access key id or
-	// secret, or characters that break the credential scope).
-	RuleCredentials Rule = "credentials"
-	// RuleSignerConfig: the Signer's region, service or endpoint is unusable.
-	RuleSignerConfig Rule = "signer-config"
 )
 
 // A Problem is one reason S3 would reject a policy, or, when Warning is

@@ -5,6 +5,7 @@ import (
 	"html/template"
 	"io"
 	"net/url"
+	"strconv"
 	"strings"
 	"time"
 )
@@ -32,7 +33,8 @@ type Form struct {
 	// upload when such a field is missing ("Policy Condition failed").
 	PageConditions []Condition
 
-	// Expiration is the policy's expiration.
+	// Expiration is the policy's expiration as written in it: in UTC, to
+	// the millisecond.
 	Expiration time.Time
 }
 
@@ -108,10 +110,21 @@ var formTemplate = template.Must(template.New("form").Parse(
 
 // WriteHTML writes the form as an HTML <form> element with html/template
 // escaping: a hidden input per field, a text input prefilled with the
-// required prefix or value for each field the page supplies, then the file
-// input, last, and a submit button.
+// required prefix or value for each field the page supplies (one per field,
+// prefilled from its first condition), then the file input, last, and a
+// submit button.
 func (f *Form) WriteHTML(w io.Writer) error {
-	return formTemplate.Execute(w, f)
+	page := make([]Condition, 0, len(f.PageConditions))
+	for _, c := range f.PageConditions {
+		if !hasField(page, c.field) {
+			page = append(page, c)
+		}
+	}
+	return formTemplate.Execute(w, struct {
+		URL            string
+		Fields         []Field
+		PageConditions []Condition
+	}{f.URL, f.Fields, page})
 }
 
 // formURL returns the form's action URL for bucket, cached per bucket.
@@ -138,27 +151,33 @@ func buildFormURL(endpoint, region, bucket string, style URLStyle) string {
 		return "https://" + bucket + "." + host + "/"
 	}
 	u, _ := parseEndpoint(endpoint)
-	base := strings.TrimSuffix(u.Path, "/")
+	base := strings.TrimSuffix(u.EscapedPath(), "/")
 	if style == URLStyleVirtualHosted {
 		return u.Scheme + "://" + bucket + "." + u.Host + base + "/"
 	}
 	return u.Scheme + "://" + u.Host + base + "/" + bucket
 }
 
-// parseEndpoint parses a Signer's Endpoint.
+// parseEndpoint parses a Signer's Endpoint. Its errors never quote an
+// endpoint holding '@': it may carry a password, in a form url.Parse
+// recognises as user info (http://user:pass@host) or not (user:pass@host).
 func parseEndpoint(endpoint string) (*url.URL, error) {
+	shown := strconv.Quote(endpoint)
+	if strings.Contains(endpoint, "@") {
+		shown = "(not shown: it holds '@')"
+	}
 	u, err := url.Parse(endpoint)
 	switch {
 	case err != nil:
 		return nil, fmt.Errorf("%w: Endpoint is not a URL", ErrSignerConfig)
-	case u.Scheme != "http" && u.Scheme != "https":
-		return nil, fmt.Errorf("%w: Endpoint %q must start with http:// or https://", ErrSignerConfig, endpoint)
-	case u.Host == "":
-		return nil, fmt.Errorf("%w: Endpoint %q has no host", ErrSignerConfig, endpoint)
 	case u.User != nil:
 		return nil, fmt.Errorf("%w: Endpoint must not carry user info (credentials belong in Credentials)", ErrSignerConfig)
+	case u.Scheme != "http" && u.Scheme != "https":
+		return nil, fmt.Errorf("%w: Endpoint %s must start with http:// or https://", ErrSignerConfig, shown)
+	case u.Host == "":
+		return nil, fmt.Errorf("%w: Endpoint %s has no host", ErrSignerConfig, shown)
 	case u.RawQuery != "" || u.Fragment != "":
-		return nil, fmt.Errorf("%w: Endpoint %q must not carry a query or a fragment", ErrSignerConfig, endpoint)
+		return nil, fmt.Errorf("%w: Endpoint %s must not carry a query or a fragment", ErrSignerConfig, shown)
 	}
 	return u, nil
 }

@@ -227,6 +227,10 @@ func (l *linter) knownField(c Condition) {
 		if reason := bucketNameProblem(v); reason != "" {
 			l.add(f, RuleBucketName, "bucket name %q %s", v, reason)
 		}
+	case "key":
+		if v == "" {
+			l.add(f, RuleKeyMissing, "the key is empty; S3 answers \"Bucket POST must contain a field named 'key'\"")
+		}
 	case "acl":
 		if !contains(cannedACLs, v) {
 			l.add(f, RuleFieldValue, "%q is not a canned ACL S3 knows (%s)", v, strings.Join(cannedACLs, ", "))
@@ -365,6 +369,22 @@ func (l *linter) field(conds []Condition, first int) {
 			l.add(name, RuleConflict, "the form value %q does not satisfy %s", formValue, c)
 		case !hasForm && hasEq && c.op == OpStartsWith && !startsWithMatch(c.field, eqValue, c.value):
 			l.add(name, RuleConflict, "no value can satisfy both %s and the exact match %q", c, eqValue)
+		}
+	}
+	if !hasForm && !hasEq {
+		// Only starts-with conditions: a value can begin with all the
+		// prefixes only when each is a prefix of the longest.
+		var longest Condition
+		for _, c := range conds[first:] {
+			if c.op == OpStartsWith && strings.EqualFold(c.field, name) && len(c.value) > len(longest.value) {
+				longest = c
+			}
+		}
+		for _, c := range conds[first:] {
+			if c.op == OpStartsWith && strings.EqualFold(c.field, name) && !strings.HasPrefix(longest.value, c.value) {
+				l.add(name, RuleConflict, "no value can satisfy both %s and %s", c, longest)
+				break
+			}
 		}
 	}
 	if !sent && !strings.EqualFold(name, "bucket") {

@@ -211,7 +211,7 @@ func (s *Signer) Sign(ctx context.Context, p Policy) (*Form, error) {
 	amzDate := string(t.AppendFormat(amzDateBuf[:0], "20060102T150405Z"))
 	key := s.signingKeyFor(creds, t, date)
 
-	f := &Form{Expiration: p.Expiration}
+	f := &Form{Expiration: p.Expiration.UTC().Truncate(time.Millisecond)}
 	f.Fields, f.PageConditions = formFields(p.Conditions, 6)
 	f.Fields = append(f.Fields,
 		Field{"x-amz-algorithm", Algorithm},
@@ -297,7 +297,18 @@ next:
 			page = append(page, c)
 		}
 	}
-	return fields, page
+	// A field the form carries is not one the page adds, even when another
+	// condition on it is marked SourcePage: the page would send it twice.
+	kept := page[:0]
+	for _, c := range page {
+		if _, carried := fieldValue(fields, c.field); !carried {
+			kept = append(kept, c)
+		}
+	}
+	if len(kept) == 0 {
+		kept = nil
+	}
+	return fields, kept
 }
 
 // bucketOf returns the value of the first exact-match bucket condition.
@@ -357,6 +368,8 @@ func (s *Signer) checkConfig() error {
 	switch {
 	case s.Credentials == nil:
 		return fmt.Errorf("%w: Credentials is nil", ErrSignerConfig)
+	case isNilCredentials(s.Credentials):
+		return fmt.Errorf("%w: Credentials is a nil *Credentials", ErrSignerConfig)
 	case s.Region == "":
 		return fmt.Errorf("%w: Region is empty; set the bucket's region, for example \"us-east-1\"", ErrSignerConfig)
 	case !scopeToken(s.Region):
@@ -372,6 +385,11 @@ func (s *Signer) checkConfig() error {
 		}
 	}
 	return nil
+}
+
+func isNilCredentials(src CredentialsSource) bool {
+	c, ok := src.(*Credentials)
+	return ok && c == nil
 }
 
 // scopeToken reports whether s can be a component of a credential scope.
