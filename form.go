@@ -127,12 +127,13 @@ func (f *Form) WriteHTML(w io.Writer) error {
 	}{f.URL, f.Fields, page})
 }
 
-// formURL returns the form's action URL for bucket, cached per bucket.
-func (s *Signer) formURL(bucket string) string {
-	if u := s.url.Load(); u != nil && u.bucket == bucket {
+// formURL returns the form's action URL for bucket under cfg, caching the
+// last one.
+func (s *Signer) formURL(cfg *signerConfig, bucket string) string {
+	if u := s.url.Load(); u != nil && u.config == cfg && u.bucket == bucket {
 		return u.url
 	}
-	u := &bucketURL{bucket: bucket, url: buildFormURL(s.Endpoint, s.Region, bucket, s.URLStyle)}
+	u := &bucketURL{config: cfg, bucket: bucket, url: buildFormURL(cfg.endpoint, cfg.region, bucket, cfg.style)}
 	s.url.Store(u)
 	return u.url
 }

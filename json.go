@@ -96,9 +96,55 @@ const ExpirationLayout = "2006-01-02T15:04:05.000Z"
 // Anything below a millisecond is dropped, which can only make the policy
 // expire earlier, never later.
 func appendExpiration(b []byte, t time.Time) []byte {
+	t = t.UTC()
 	b = append(b, '"')
-	b = t.UTC().AppendFormat(b, ExpirationLayout)
-	return append(b, '"')
+	if y := t.Year(); y < 0 || y > 9999 {
+		b = t.AppendFormat(b, ExpirationLayout) // not a valid policy; Validate says so
+		return append(b, '"')
+	}
+	y, mo, d := t.Date()
+	h, mi, s := t.Clock()
+	b = appendDigits(b, y, 4)
+	b = append(b, '-')
+	b = appendDigits(b, int(mo), 2)
+	b = append(b, '-')
+	b = appendDigits(b, d, 2)
+	b = append(b, 'T')
+	b = appendDigits(b, h, 2)
+	b = append(b, ':')
+	b = appendDigits(b, mi, 2)
+	b = append(b, ':')
+	b = appendDigits(b, s, 2)
+	b = append(b, '.')
+	b = appendDigits(b, t.Nanosecond()/1e6, 3)
+	return append(b, 'Z', '"')
+}
+
+// appendAmzDate appends t, in UTC, in the ISO 8601 basic format of
+// x-amz-date: 20151229T000000Z. The signing time comes from a clock, so its
+// year has four digits.
+func appendAmzDate(b []byte, t time.Time) []byte {
+	t = t.UTC()
+	y, mo, d := t.Date()
+	h, mi, s := t.Clock()
+	b = appendDigits(b, y, 4)
+	b = appendDigits(b, int(mo), 2)
+	b = appendDigits(b, d, 2)
+	b = append(b, 'T')
+	b = appendDigits(b, h, 2)
+	b = appendDigits(b, mi, 2)
+	b = appendDigits(b, s, 2)
+	return append(b, 'Z')
+}
+
+// appendDigits appends the last width decimal digits of n >= 0, zero-padded.
+func appendDigits(b []byte, n, width int) []byte {
+	var d [4]byte
+	for i := width - 1; i >= 0; i-- {
+		d[i] = byte('0' + n%10)
+		n /= 10
+	}
+	return append(b, d[:width]...)
 }
 
 // appendCondition appends c in the JSON form S3 documents for its kind:

@@ -154,15 +154,17 @@ func (l *linter) condition(i int, c Condition) {
 		l.add(f, RuleInvalidUTF8, "the value of %s is not valid UTF-8; the policy is a UTF-8 document", c)
 		return
 	}
-	switch lf := lowerASCII(f); {
-	case lf == "policy" || lf == "x-amz-signature" || lf == "file":
+	var buf [64]byte
+	lf := lowerBytes(&buf, f)
+	switch string(lf) {
+	case "policy", "x-amz-signature", "file":
 		l.add(f, RuleNotInPolicy, "%s is never checked against the policy; remove the condition", f)
 		return
-	case lf == "x-amz-algorithm" || lf == "x-amz-credential" || lf == "x-amz-date" || lf == "x-amz-security-token":
+	case "x-amz-algorithm", "x-amz-credential", "x-amz-date", "x-amz-security-token":
 		l.add(f, RuleSignerField, "the Signer adds %s and its condition; remove this condition", f)
 		return
 	}
-	if c.source == SourceForm && strings.ContainsAny(c.formValue, "\r\n") {
+	if c.source == SourceForm && (strings.IndexByte(c.formValue, '\r') >= 0 || strings.IndexByte(c.formValue, '\n') >= 0) {
 		l.warn(f, RuleFieldValue, "the form value of %s holds a line break; browsers may send it as CR LF, and the field would then fail its condition", f)
 	}
 	if c.op == OpStartsWith && !startsWithAllowed(f) {
@@ -171,7 +173,7 @@ func (l *linter) condition(i int, c Condition) {
 	if strings.Contains(c.value, filenameVar) {
 		l.add(f, RuleFilenameInCondition, "%s contains ${filename}, which S3 replaces with the file's name before checking, so the condition cannot match; use starts-with on the text before ${filename} (Key does this) and put ${filename} in the form value", c)
 	}
-	l.knownField(c)
+	l.knownField(c, lf)
 }
 
 // fieldName checks a condition's field name and reports whether the other
@@ -191,9 +193,9 @@ func (l *linter) fieldName(f string) bool {
 		l.add(f, RuleFieldName, "content-length-range is not a form field; use ContentLengthRange")
 		return false
 	}
-	for _, r := range f {
-		if r < 0x21 || r == 0x7f || r == '"' || r == '\\' {
-			l.add(f, RuleFieldName, "field name %q holds a character (%q) that a multipart form field name cannot carry", f, r)
+	for i := 0; i < len(f); i++ {
+		if c := f[i]; c < 0x21 || c == 0x7f || c == '"' || c == '\\' {
+			l.add(f, RuleFieldName, "field name %q holds a character (%q) that a multipart form field name cannot carry", f, c)
 			return false
 		}
 	}
@@ -216,13 +218,13 @@ var cannedACLs = []string{"private", "public-read", "public-read-write", "aws-ex
 var storageClasses = []string{"STANDARD", "REDUCED_REDUNDANCY", "STANDARD_IA", "ONEZONE_IA", "INTELLIGENT_TIERING", "GLACIER", "DEEP_ARCHIVE", "OUTPOSTS", "GLACIER_IR", "SNOW", "EXPRESS_ONEZONE", "FSX_OPENZFS"}
 
 // knownField checks the values of exact matches on fields whose values S3
-// restricts.
-func (l *linter) knownField(c Condition) {
+// restricts; lf is the field name in lower case.
+func (l *linter) knownField(c Condition, lf []byte) {
 	if c.op != OpEq {
 		return
 	}
 	f, v := c.field, c.value
-	switch lowerASCII(f) {
+	switch string(lf) {
 	case "bucket":
 		if reason := bucketNameProblem(v); reason != "" {
 			l.add(f, RuleBucketName, "bucket name %q %s", v, reason)
@@ -256,7 +258,7 @@ func (l *linter) knownField(c Condition) {
 			l.add(f, RuleFieldValue, "%q is not a checksum algorithm S3 accepts on POST (CRC32, CRC32C, SHA1, SHA256)", v)
 		}
 	case "x-amz-checksum-crc32", "x-amz-checksum-crc32c", "x-amz-checksum-sha1", "x-amz-checksum-sha256":
-		alg := ChecksumAlgorithm(strings.ToUpper(strings.TrimPrefix(lowerASCII(f), "x-amz-checksum-")))
+		alg := ChecksumAlgorithm(strings.ToUpper(f[len("x-amz-checksum-"):]))
 		_, size := alg.newHash()
 		if d, err := base64.StdEncoding.DecodeString(v); err != nil || len(d) != size {
 			l.add(f, RuleFieldValue, "%q is not the base64 of a %d-byte %s digest", v, size, alg)
@@ -459,7 +461,7 @@ func bucketNameProblem(name string) string {
 	if strings.Contains(name, "..") {
 		return "must not contain two adjacent periods"
 	}
-	if _, err := netip.ParseAddr(name); err == nil {
+	if looksNumeric(name) && isIPAddress(name) {
 		return "must not be formatted as an IP address"
 	}
 	for _, p := range []string{"xn--", "sthree-", "amzn-s3-demo-"} {
@@ -491,13 +493,35 @@ func hasPrefixFold(s, prefix string) bool {
 	return len(s) >= len(prefix) && strings.EqualFold(s[:len(prefix)], prefix)
 }
 
-// lowerASCII returns s with ASCII letters in lower case, without allocating
-// when s has none in upper case.
-func lowerASCII(s string) string {
+// lowerBytes returns s with ASCII letters in lower case, in buf when it
+// fits, so that switch string(lowerBytes(…)) does not allocate.
+func lowerBytes(buf *[64]byte, s string) []byte {
+	b := buf[:0]
+	if len(s) > len(buf) {
+		b = make([]byte, 0, len(s))
+	}
 	for i := 0; i < len(s); i++ {
-		if 'A' <= s[i] && s[i] <= 'Z' {
-			return strings.ToLower(s)
+		c := s[i]
+		if 'A' <= c && c <= 'Z' {
+			c += 'a' - 'A'
+		}
+		b = append(b, c)
+	}
+	return b
+}
+
+// looksNumeric reports whether s holds only digits, dots and colons, the
+// only names that can be IP addresses in a valid bucket name's alphabet.
+func looksNumeric(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; !('0' <= c && c <= '9' || c == '.' || c == ':') {
+			return false
 		}
 	}
-	return s
+	return true
+}
+
+func isIPAddress(s string) bool {
+	_, err := netip.ParseAddr(s)
+	return err == nil
 }

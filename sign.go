@@ -4,11 +4,9 @@ import (
 	"context"
 	"crypto/hmac"
 	"crypto/sha256"
-	"encoding/base64"
 	"encoding/hex"
 	"errors"
 	"fmt"
-	"hash"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -112,23 +110,22 @@ type Signer struct {
 	// URLStyle chooses path-style or virtual-hosted URLs; see [URLStyleAuto].
 	URLStyle URLStyle
 
-	key atomic.Pointer[signingKey]
-	url atomic.Pointer[bucketURL]
+	config atomic.Pointer[signerConfig]
+	key    atomic.Pointer[dayKey]
+	url    atomic.Pointer[bucketURL]
 }
 
-// signingKey caches one day's signing key, its credential string, and a pool
-// of HMAC states keyed with it (hmac's Reset restores its keyed state
-// without rehashing the key).
-type signingKey struct {
-	accessKeyID, secret, region, service string
-	date                                 [8]byte
-	credential                           string
-	macs                                 sync.Pool
-}
-
-// bucketURL caches the URL of the last bucket signed for.
+// bucketURL caches the URL of the last bucket signed for, with the
+// configuration it was built from.
 type bucketURL struct {
+	config      *signerConfig
 	bucket, url string
+}
+
+// signerConfig is a configuration checkConfig accepted.
+type signerConfig struct {
+	region, service, endpoint string
+	style                     URLStyle
 }
 
 func (s *Signer) service() string {
@@ -138,38 +135,29 @@ func (s *Signer) service() string {
 	return s.Service
 }
 
-// signingKeyFor returns the cached signing key for the credentials on date,
-// deriving and caching it when the day or the credentials changed.
-func (s *Signer) signingKeyFor(c Credentials, t time.Time, date [8]byte) *signingKey {
+// dayKeyFor returns the cached per-day state for the credentials on date,
+// checking the credentials and building it when the day or the credentials
+// changed.
+func (s *Signer) dayKeyFor(c Credentials, t time.Time, date [8]byte) (*dayKey, error) {
 	region, service := s.Region, s.service()
-	if k := s.key.Load(); k != nil && k.date == date && k.accessKeyID == c.AccessKeyID &&
-		k.secret == c.SecretAccessKey && k.region == region && k.service == service {
-		return k
+	if k := s.key.Load(); k != nil && k.matches(c, date, region, service) {
+		return k, nil
 	}
-	key := DeriveSigningKey(c.SecretAccessKey, t, region, service)
-	k := &signingKey{
-		accessKeyID: c.AccessKeyID, secret: c.SecretAccessKey,
-		region: region, service: service, date: date,
-		credential: c.AccessKeyID + "/" + string(date[:]) + "/" + region + "/" + service + "/aws4_request",
+	if err := c.check(); err != nil {
+		return nil, err
 	}
-	k.macs.New = func() any { return hmac.New(sha256.New, key) }
+	k := newDayKey(c, t, date, region, service)
 	s.key.Store(k)
-	return k
+	return k, nil
 }
 
-// sign returns the hex signature of encoded with k.
-func (k *signingKey) sign(encoded []byte) string {
-	m := k.macs.Get().(hash.Hash)
-	m.Reset()
-	m.Write(encoded)
-	var sum [sha256.Size]byte
-	var out [2 * sha256.Size]byte
-	hex.Encode(out[:], m.Sum(sum[:0]))
-	k.macs.Put(m)
-	return string(out[:])
+// buffers are the scratch space of one signature: the changing end of the
+// policy document and the policy's base64 text.
+type buffers struct {
+	json, encoded []byte
 }
 
-var bufPool = sync.Pool{New: func() any { b := make([]byte, 0, 4096); return &b }}
+var bufPool = sync.Pool{New: func() any { return &buffers{make([]byte, 0, 2048), make([]byte, 0, 4096)} }}
 
 // Sign validates p, adds the SigV4 conditions (x-amz-algorithm,
 // x-amz-credential, x-amz-date and, for temporary credentials,
@@ -183,15 +171,13 @@ var bufPool = sync.Pool{New: func() any { b := make([]byte, 0, 4096); return &b 
 // [ErrInvalidCredentials]. No error contains the secret, the session token
 // or the signing key.
 func (s *Signer) Sign(ctx context.Context, p Policy) (*Form, error) {
-	if err := s.checkConfig(); err != nil {
+	cfg, err := s.checkConfig()
+	if err != nil {
 		return nil, err
 	}
 	creds, err := s.Credentials.Retrieve(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("postpolicy: retrieving credentials: %w", err)
-	}
-	if err := creds.check(); err != nil {
-		return nil, err
 	}
 	now := time.Now
 	if s.Now != nil {
@@ -205,11 +191,31 @@ func (s *Signer) Sign(ctx context.Context, p Policy) (*Form, error) {
 		return nil, joinProblems(l.problems)
 	}
 
-	var date [8]byte
-	t.AppendFormat(date[:0], "20060102")
 	var amzDateBuf [16]byte
-	amzDate := string(t.AppendFormat(amzDateBuf[:0], "20060102T150405Z"))
-	key := s.signingKeyFor(creds, t, date)
+	amzDateBytes := appendAmzDate(amzDateBuf[:0], t)
+	var date [8]byte
+	copy(date[:], amzDateBytes)
+	key, err := s.dayKeyFor(creds, t, date)
+	if err != nil {
+		return nil, err
+	}
+
+	// The x-amz-date, policy and signature values share one allocation.
+	bufs := bufPool.Get().(*buffers)
+	defer bufPool.Put(bufs)
+	end := append(bufs.json[:0], key.rest...)
+	end = appendPolicyEnd(end, p, amzDateBytes)
+	encoded, sig := key.encodeAndSign(bufs.encoded[:0], end)
+	bufs.json, bufs.encoded = end[:0], encoded[:0]
+	var sb strings.Builder
+	sb.Grow(len(amzDateBytes) + len(encoded) + len(sig))
+	sb.Write(amzDateBytes)
+	sb.Write(encoded)
+	sb.Write(sig[:])
+	values := sb.String()
+	amzDate := values[:len(amzDateBytes)]
+	policyText := values[len(amzDate) : len(amzDate)+len(encoded)]
+	signature := values[len(amzDate)+len(encoded):]
 
 	f := &Form{Expiration: p.Expiration.UTC().Truncate(time.Millisecond)}
 	f.Fields, f.PageConditions = formFields(p.Conditions, 6)
@@ -221,48 +227,17 @@ func (s *Signer) Sign(ctx context.Context, p Policy) (*Form, error) {
 		f.Fields = append(f.Fields, Field{"x-amz-security-token", creds.SessionToken})
 	}
 
-	bp := bufPool.Get().(*[]byte)
-	defer bufPool.Put(bp)
-	doc := appendSignedPolicy((*bp)[:0], p, key.credential, creds.SessionToken, amzDate)
-	encStart := len(doc)
-	doc = base64.StdEncoding.AppendEncode(doc, doc)
-	*bp = doc
-	encoded := doc[encStart:]
-
-	if size := preFileSize(f.Fields, f.PageConditions, len(encoded)); size > MaxPreFileSize {
+	if size := preFileSize(f.Fields, f.PageConditions, len(policyText)); size > MaxPreFileSize {
 		l.add("", RulePreFileSize, "the form before the file would be about %d bytes (policy %d, session token %d), over S3's limit of %d; S3 would answer MaxPostPreDataLengthExceeded",
-			size, len(encoded), len(creds.SessionToken), MaxPreFileSize)
+			size, len(policyText), len(creds.SessionToken), MaxPreFileSize)
 		return nil, joinProblems(l.problems)
 	}
 
 	f.Fields = append(f.Fields,
-		Field{"policy", string(encoded)},
-		Field{"x-amz-signature", key.sign(encoded)})
-	f.URL = s.formURL(bucketOf(p.Conditions))
+		Field{"policy", policyText},
+		Field{"x-amz-signature", signature})
+	f.URL = s.formURL(cfg, bucketOf(p.Conditions))
 	return f, nil
-}
-
-// appendSignedPolicy appends the policy document that Sign encodes: the
-// Signer's conditions that change at most daily first, then p's conditions,
-// then x-amz-date and the expiration, which change with every signature.
-func appendSignedPolicy(b []byte, p Policy, credential, token, amzDate string) []byte {
-	b = append(b, `{"conditions":[{"x-amz-algorithm":"`+Algorithm+`"},{"x-amz-credential":`...)
-	b = appendJSONString(b, credential)
-	b = append(b, '}')
-	if token != "" {
-		b = append(b, `,{"x-amz-security-token":`...)
-		b = appendJSONString(b, token)
-		b = append(b, '}')
-	}
-	for _, c := range p.Conditions {
-		b = append(b, ',')
-		b = appendCondition(b, c)
-	}
-	b = append(b, `,{"x-amz-date":"`...)
-	b = append(b, amzDate...)
-	b = append(b, `"}],"expiration":`...)
-	b = appendExpiration(b, p.Expiration)
-	return append(b, '}')
 }
 
 // formFields returns the fields the form carries for conds, in condition
@@ -364,12 +339,28 @@ func preFileSize(fields []Field, page []Condition, policyLen int) int {
 }
 
 // checkConfig reports what makes the Signer's configuration unusable.
-func (s *Signer) checkConfig() error {
+// A configuration it accepted is remembered, so that each signature only
+// compares the fields with it.
+func (s *Signer) checkConfig() (*signerConfig, error) {
 	switch {
 	case s.Credentials == nil:
-		return fmt.Errorf("%w: Credentials is nil", ErrSignerConfig)
+		return nil, fmt.Errorf("%w: Credentials is nil", ErrSignerConfig)
 	case isNilCredentials(s.Credentials):
-		return fmt.Errorf("%w: Credentials is a nil *Credentials", ErrSignerConfig)
+		return nil, fmt.Errorf("%w: Credentials is a nil *Credentials", ErrSignerConfig)
+	}
+	if c := s.config.Load(); c != nil && c.region == s.Region && c.service == s.Service && c.endpoint == s.Endpoint && c.style == s.URLStyle {
+		return c, nil
+	}
+	if err := s.validateConfig(); err != nil {
+		return nil, err
+	}
+	c := &signerConfig{region: s.Region, service: s.Service, endpoint: s.Endpoint, style: s.URLStyle}
+	s.config.Store(c)
+	return c, nil
+}
+
+func (s *Signer) validateConfig() error {
+	switch {
 	case s.Region == "":
 		return fmt.Errorf("%w: Region is empty; set the bucket's region, for example \"us-east-1\"", ErrSignerConfig)
 	case !scopeToken(s.Region):

@@ -1,0 +1,159 @@
+package postpolicy
+
+import (
+	"crypto/sha256"
+	"encoding"
+	"encoding/base64"
+	"encoding/hex"
+	"hash"
+	"sync"
+	"time"
+)
+
+// This file holds what a Signer computes once a day (or when its
+// credentials change) so that each signature costs little more than
+// encoding and hashing the part of the policy that changes:
+//
+//   - the SigV4 signing key and the credential string;
+//   - the start of every policy it signs, which depends only on the
+//     credentials: {"conditions":[{"x-amz-algorithm":…},
+//     {"x-amz-credential":…},{"x-amz-security-token":…};
+//   - the base64 of that start (up to a multiple of 3 bytes, so the rest of
+//     the policy encodes on its own), and the state of the HMAC's inner
+//     SHA-256 after the key block and that base64 (up to a multiple of the
+//     64-byte block size).
+//
+// A signature then restores the midstate, hashes only the base64 of the
+// rest, and finishes HMAC-SHA256 (RFC 2104) by hand: H((K^opad) ||
+// H((K^ipad) || text)). The bytes of the policy are exactly those of
+// appendSignedPolicy; only the work is shared. A session token, often over
+// 1,000 characters, thus costs nothing per signature.
+
+// dayKey is the cached per-day state. It is immutable once built and
+// shared by concurrent signatures; the pool holds SHA-256 states for them.
+type dayKey struct {
+	accessKeyID, secret, token, region, service string
+	date                                        [8]byte
+	credential                                  string
+
+	key []byte // the signing key, for SignEncodedPolicy-compatible checks
+
+	// The policy start: start[:len(start)-len(rest)] is encoded as
+	// encStart; rest (0 to 2 bytes) is encoded with the per-signature part.
+	encStart []byte
+	rest     []byte
+	// hashed is how many bytes of encStart the inner midstate has absorbed
+	// (a multiple of 64); outer is the state after the outer key block.
+	hashed     int
+	innerMid   []byte
+	outerStart []byte
+	digests    sync.Pool // of *digest
+}
+
+// digest is a SHA-256 state and room for its sum, reused across signatures.
+type digest struct {
+	h   hash.Hash
+	sum [sha256.Size]byte
+}
+
+// newDayKey derives the state for credentials c on the UTC date of t.
+func newDayKey(c Credentials, t time.Time, date [8]byte, region, service string) *dayKey {
+	k := &dayKey{
+		accessKeyID: c.AccessKeyID, secret: c.SecretAccessKey, token: c.SessionToken,
+		region: region, service: service, date: date,
+		credential: c.AccessKeyID + "/" + string(date[:]) + "/" + region + "/" + service + "/aws4_request",
+		key:        DeriveSigningKey(c.SecretAccessKey, t, region, service),
+	}
+	k.digests.New = func() any { return &digest{h: sha256.New()} }
+
+	start := appendPolicyStart(nil, k.credential, k.token)
+	whole := len(start) / 3 * 3
+	k.encStart = base64.StdEncoding.AppendEncode(nil, start[:whole])
+	k.rest = start[whole:]
+	k.hashed = len(k.encStart) / sha256.BlockSize * sha256.BlockSize
+
+	// HMAC key blocks: the 32-byte key padded with zeros to one block,
+	// XORed with 0x36 (inner) and 0x5c (outer).
+	var ipad, opad [sha256.BlockSize]byte
+	copy(ipad[:], k.key)
+	copy(opad[:], k.key)
+	for i := range ipad {
+		ipad[i] ^= 0x36
+		opad[i] ^= 0x5c
+	}
+	h := sha256.New()
+	h.Write(ipad[:])
+	h.Write(k.encStart[:k.hashed])
+	k.innerMid = marshalState(h)
+	h.Reset()
+	h.Write(opad[:])
+	k.outerStart = marshalState(h)
+	return k
+}
+
+func marshalState(h hash.Hash) []byte {
+	b, err := h.(encoding.BinaryMarshaler).MarshalBinary()
+	if err != nil {
+		panic("postpolicy: crypto/sha256 state cannot be saved: " + err.Error()) // never: sha256 implements it
+	}
+	return b
+}
+
+func restoreState(h hash.Hash, state []byte) {
+	if err := h.(encoding.BinaryUnmarshaler).UnmarshalBinary(state); err != nil {
+		panic("postpolicy: crypto/sha256 state cannot be restored: " + err.Error()) // never: the state came from MarshalBinary
+	}
+}
+
+// matches reports whether k is the state for these inputs.
+func (k *dayKey) matches(c Credentials, date [8]byte, region, service string) bool {
+	return k.date == date && k.accessKeyID == c.AccessKeyID && k.secret == c.SecretAccessKey &&
+		k.token == c.SessionToken && k.region == region && k.service == service
+}
+
+// appendPolicyStart appends the start of every policy signed with these
+// credentials: the conditions that change at most daily.
+func appendPolicyStart(b []byte, credential, token string) []byte {
+	b = append(b, `{"conditions":[{"x-amz-algorithm":"`+Algorithm+`"},{"x-amz-credential":`...)
+	b = appendJSONString(b, credential)
+	b = append(b, '}')
+	if token != "" {
+		b = append(b, `,{"x-amz-security-token":`...)
+		b = appendJSONString(b, token)
+		b = append(b, '}')
+	}
+	return b
+}
+
+// appendPolicyEnd appends the rest of the policy after appendPolicyStart:
+// p's conditions, then x-amz-date and the expiration, which change with
+// every signature.
+func appendPolicyEnd(b []byte, p Policy, amzDate []byte) []byte {
+	for _, c := range p.Conditions {
+		b = append(b, ',')
+		b = appendCondition(b, c)
+	}
+	b = append(b, `,{"x-amz-date":"`...)
+	b = append(b, amzDate...)
+	b = append(b, `"}],"expiration":`...)
+	b = appendExpiration(b, p.Expiration)
+	return append(b, '}')
+}
+
+// encodeAndSign appends the base64 of the policy that continues k's start
+// with end (whose first len(k.rest) bytes must be k.rest) to dst, and
+// returns it with the hex signature of that base64 text.
+func (k *dayKey) encodeAndSign(dst, end []byte) (encoded []byte, signature [2 * sha256.Size]byte) {
+	dst = append(dst, k.encStart...)
+	dst = base64.StdEncoding.AppendEncode(dst, end)
+
+	d := k.digests.Get().(*digest)
+	restoreState(d.h, k.innerMid)
+	d.h.Write(dst[k.hashed:])
+	inner := d.h.Sum(d.sum[:0])
+	restoreState(d.h, k.outerStart)
+	d.h.Write(inner)
+	hex.Encode(signature[:], d.h.Sum(d.sum[:0]))
+	k.digests.Put(d)
+	return dst, signature
+}
