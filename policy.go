@@ -270,6 +270,8 @@ func (l *linter) knownField(c Condition, lf []byte) {
 // requirements, conflicts between conditions on one field, form values
 // against the conditions on their field, and fields nothing sends.
 func (l *linter) crossChecks(conds []Condition) {
+	var groupBuf [32]int
+	group := groupByField(groupBuf[:0], conds)
 	var bucket, key, checksumAlg int
 	minLen, maxLen, ranges := int64(0), int64(math.MaxInt64), 0
 	for i, c := range conds {
@@ -292,8 +294,8 @@ func (l *linter) crossChecks(conds []Condition) {
 		case strings.EqualFold(c.field, "x-amz-checksum-algorithm") && c.op == OpEq:
 			checksumAlg = i + 1
 		}
-		if firstOnField(conds, i) {
-			l.field(conds, i)
+		if group[i] == i {
+			l.field(conds, group, i)
 		}
 	}
 	if bucket == 0 {
@@ -313,15 +315,42 @@ func (l *linter) crossChecks(conds []Condition) {
 	}
 }
 
-// firstOnField reports whether conds[i] is the first eq or starts-with
-// condition on its field.
-func firstOnField(conds []Condition, i int) bool {
-	for _, c := range conds[:i] {
-		if (c.op == OpEq || c.op == OpStartsWith) && strings.EqualFold(c.field, conds[i].field) {
-			return false
+// groupByField appends to group, for each eq or starts-with condition, the index of
+// the first such condition on the same field (names compared
+// case-insensitively), and -1 for the others. Names are compared through a
+// hash of their lower-case form first, so a policy of n conditions costs n
+// hashes and about n string comparisons, not n².
+func groupByField(group []int, conds []Condition) []int {
+	var hashBuf [32]uint64
+	hashes := hashBuf[:0]
+	for i, c := range conds {
+		hashes = append(hashes, foldHash(c.field))
+		g := -1
+		if c.op == OpEq || c.op == OpStartsWith {
+			g = i
+			for j := range i {
+				if hashes[j] == hashes[i] && group[j] == j && strings.EqualFold(conds[j].field, c.field) {
+					g = j
+					break
+				}
+			}
 		}
+		group = append(group, g)
 	}
-	return true
+	return group
+}
+
+// foldHash is FNV-1a over s with ASCII letters in lower case.
+func foldHash(s string) uint64 {
+	h := uint64(14695981039346656037)
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if 'A' <= c && c <= 'Z' {
+			c += 'a' - 'A'
+		}
+		h = (h ^ uint64(c)) * 1099511628211
+	}
+	return h
 }
 
 func hasField(conds []Condition, field string) bool {
@@ -333,13 +362,14 @@ func hasField(conds []Condition, field string) bool {
 	return false
 }
 
-// field checks the conditions on the field of conds[first] together.
-func (l *linter) field(conds []Condition, first int) {
+// field checks the conditions on the field of conds[first] together: those
+// whose group is first.
+func (l *linter) field(conds []Condition, group []int, first int) {
 	name := conds[first].field
 	var formValue, eqValue string
 	var hasForm, hasEq, sent bool
-	for _, c := range conds[first:] {
-		if (c.op != OpEq && c.op != OpStartsWith) || !strings.EqualFold(c.field, name) {
+	for j, c := range conds[first:] {
+		if group[first+j] != first {
 			continue
 		}
 		switch c.source {
@@ -360,8 +390,8 @@ func (l *linter) field(conds []Condition, first int) {
 			eqValue, hasEq = c.value, true
 		}
 	}
-	for _, c := range conds[first:] {
-		if (c.op != OpEq && c.op != OpStartsWith) || !strings.EqualFold(c.field, name) {
+	for j, c := range conds[first:] {
+		if group[first+j] != first {
 			continue
 		}
 		switch {
@@ -377,13 +407,13 @@ func (l *linter) field(conds []Condition, first int) {
 		// Only starts-with conditions: a value can begin with all the
 		// prefixes only when each is a prefix of the longest.
 		var longest Condition
-		for _, c := range conds[first:] {
-			if c.op == OpStartsWith && strings.EqualFold(c.field, name) && len(c.value) > len(longest.value) {
+		for j, c := range conds[first:] {
+			if group[first+j] == first && len(c.value) > len(longest.value) {
 				longest = c
 			}
 		}
-		for _, c := range conds[first:] {
-			if c.op == OpStartsWith && strings.EqualFold(c.field, name) && !strings.HasPrefix(longest.value, c.value) {
+		for j, c := range conds[first:] {
+			if group[first+j] == first && !strings.HasPrefix(longest.value, c.value) {
 				l.add(name, RuleConflict, "no value can satisfy both %s and %s", c, longest)
 				break
 			}

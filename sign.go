@@ -217,8 +217,8 @@ func (s *Signer) Sign(ctx context.Context, p Policy) (*Form, error) {
 	policyText := values[len(amzDate) : len(amzDate)+len(encoded)]
 	signature := values[len(amzDate)+len(encoded):]
 
-	f := &Form{Expiration: p.Expiration.UTC().Truncate(time.Millisecond)}
-	f.Fields, f.PageConditions = formFields(p.Conditions, 6)
+	f := newForm(p.Conditions)
+	f.Expiration = p.Expiration.UTC().Truncate(time.Millisecond)
 	f.Fields = append(f.Fields,
 		Field{"x-amz-algorithm", Algorithm},
 		Field{"x-amz-credential", key.credential},
@@ -240,10 +240,22 @@ func (s *Signer) Sign(ctx context.Context, p Policy) (*Form, error) {
 	return f, nil
 }
 
-// formFields returns the fields the form carries for conds, in condition
-// order and each once, with room for extra more, and the conditions on the
-// fields the page supplies.
-func formFields(conds []Condition, extra int) ([]Field, []Condition) {
+// signerFields is how many fields Sign adds after the policy's own: the
+// algorithm, credential, date, session token, policy and signature.
+const signerFields = 6
+
+// formAlloc holds a Form and room for the fields and page conditions of a
+// typical policy, so that most signatures allocate them together.
+type formAlloc struct {
+	form   Form
+	fields [10 + signerFields]Field
+	page   [4]Condition
+}
+
+// newForm returns a Form whose Fields are those the form carries for conds,
+// in condition order and each once, with room for the Signer's, and whose
+// PageConditions are the conditions on the fields the page supplies.
+func newForm(conds []Condition) *Form {
 	n, pages := 0, 0
 	for _, c := range conds {
 		switch c.source {
@@ -253,9 +265,12 @@ func formFields(conds []Condition, extra int) ([]Field, []Condition) {
 			pages++
 		}
 	}
-	fields := make([]Field, 0, n+extra)
-	var page []Condition
-	if pages > 0 {
+	a := new(formAlloc)
+	fields, page := a.fields[:0], a.page[:0]
+	if n+signerFields > len(a.fields) {
+		fields = make([]Field, 0, n+signerFields)
+	}
+	if pages > len(a.page) {
 		page = make([]Condition, 0, pages)
 	}
 next:
@@ -283,7 +298,8 @@ next:
 	if len(kept) == 0 {
 		kept = nil
 	}
-	return fields, kept
+	a.form.Fields, a.form.PageConditions = fields, kept
+	return &a.form
 }
 
 // bucketOf returns the value of the first exact-match bucket condition.
