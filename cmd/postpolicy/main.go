@@ -38,7 +38,9 @@ type command struct {
 // commands maps each subcommand's name to its implementation. Adding a
 // subcommand is adding one entry here.
 var commands = map[string]command{
-	"sign": {runSign, "sign an upload form and print it as JSON, HTML or a curl command"},
+	"sign":    {runSign, "sign an upload form and print it as JSON, HTML or a curl command"},
+	"inspect": {runInspect, "explain a policy or form, lint it, and say whether S3 would accept an upload"},
+	"serve":   {runServe, "run the browser upload demo: a page, its form endpoint and an embedded S3 POST target"},
 }
 
 // main runs the program with the process's arguments, environment and

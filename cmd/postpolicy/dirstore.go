@@ -1,0 +1,411 @@
+package main
+
+import (
+	"context"
+	"crypto/md5"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"net/http"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"sync"
+	"time"
+	"unicode/utf8"
+
+	"github.com/postpolicy/postpolicy"
+	"github.com/postpolicy/postpolicy/postpolicytest"
+)
+
+// dirStore is a [postpolicytest.Store] that keeps objects in a directory,
+// so that what serve's embedded target receives survives a restart.
+//
+// The layout under the root directory is
+//
+//	BUCKET/                    one directory per bucket
+//	BUCKET/HASH.json           an object's metadata; HASH is the hex SHA-256 of its key
+//	BUCKET/HASH-RANDOM.data    the object's content, named by its metadata
+//	BUCKET/.tmp-*              files being written
+//
+// Keys never become paths: a file name is the hash of a key, so no key
+// ("../x", "/etc/passwd", a NUL, a backslash, 1,024 bytes of anything) can
+// name a file outside its bucket's directory or collide with another file
+// name; the key itself is kept inside the metadata.
+//
+// Writes are atomic. Put writes the content and then the metadata to
+// temporary files in the bucket's directory, syncs them, renames the
+// content to a fresh name and then the metadata over the old metadata:
+// that last rename is the commit, and the previous content file is removed
+// after it. A crash leaves at most temporary files and a content file no
+// metadata names; newDirStore removes both. Reads and commits are ordered
+// by a lock, so a reader never opens a content file that a commit is
+// removing.
+type dirStore struct {
+	root    string
+	buckets map[string]string // bucket name → its directory
+	mu      sync.RWMutex
+	now     func() time.Time
+}
+
+// objectMeta is the JSON metadata file of an object.
+type objectMeta struct {
+	Key          string      `json:"key"`
+	Data         string      `json:"data"`
+	ContentType  string      `json:"content_type,omitempty"`
+	Metadata     [][2]string `json:"metadata,omitempty"`
+	Size         int64       `json:"size"`
+	ETag         string      `json:"etag"`
+	LastModified time.Time   `json:"last_modified"`
+}
+
+// storedObject is one entry of dirStore.List.
+type storedObject struct {
+	Key string
+	postpolicytest.ObjectInfo
+}
+
+const (
+	tmpPrefix   = ".tmp-"
+	metaSuffix  = ".json"
+	dataSuffix  = ".data"
+	maxMetaSize = 1 << 20 // far above what 20 KB of form fields can produce
+)
+
+// newDirStore opens (creating them when needed) the directories of buckets
+// under root, and removes what an interrupted write left in them:
+// temporary files, and content files that no metadata names. It touches
+// nothing else under root. It returns how many files it removed.
+func newDirStore(root string, buckets ...string) (*dirStore, int, error) {
+	abs, err := filepath.Abs(root)
+	if err != nil {
+		return nil, 0, err
+	}
+	s := &dirStore{root: abs, buckets: make(map[string]string), now: time.Now}
+	removed := 0
+	for _, b := range buckets {
+		if !storeBucketName(b) {
+			return nil, 0, fmt.Errorf("bucket name %q cannot be a directory name here; use 3 to 63 lower-case letters, digits, '.' and '-', starting and ending with a letter or digit", b)
+		}
+		dir := filepath.Join(abs, b)
+		if err := os.MkdirAll(dir, 0o700); err != nil {
+			return nil, 0, err
+		}
+		n, err := cleanBucketDir(dir)
+		removed += n
+		if err != nil {
+			return nil, removed, err
+		}
+		s.buckets[b] = dir
+	}
+	return s, removed, nil
+}
+
+// storeBucketName reports whether b is safe as a directory name: S3's
+// bucket alphabet, never "." or "..".
+func storeBucketName(b string) bool {
+	if len(b) < 3 || len(b) > 63 {
+		return false
+	}
+	for i := 0; i < len(b); i++ {
+		c := b[i]
+		if !('a' <= c && c <= 'z' || '0' <= c && c <= '9' || c == '.' || c == '-') {
+			return false
+		}
+	}
+	return b[0] != '.' && b[0] != '-' && b[len(b)-1] != '.' && b[len(b)-1] != '-'
+}
+
+// cleanBucketDir removes temporary files and unreferenced content files
+// from dir.
+func cleanBucketDir(dir string) (int, error) {
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		return 0, err
+	}
+	referenced := make(map[string]bool)
+	var data []string
+	removed := 0
+	for _, e := range entries {
+		name := e.Name()
+		switch {
+		case strings.HasPrefix(name, tmpPrefix) && e.Type().IsRegular():
+			if err := os.Remove(filepath.Join(dir, name)); err != nil {
+				return removed, err
+			}
+			removed++
+		case isHashName(strings.TrimSuffix(name, metaSuffix)) && strings.HasSuffix(name, metaSuffix):
+			if m, err := readMeta(dir, strings.TrimSuffix(name, metaSuffix)); err == nil {
+				referenced[m.Data] = true
+			}
+		case isDataName(name):
+			data = append(data, name)
+		}
+	}
+	for _, name := range data {
+		if referenced[name] {
+			continue
+		}
+		if err := os.Remove(filepath.Join(dir, name)); err != nil {
+			return removed, err
+		}
+		removed++
+	}
+	return removed, nil
+}
+
+// keyHash returns the hex SHA-256 of key, the base of its file names.
+func keyHash(key string) string {
+	sum := sha256.Sum256([]byte(key))
+	return hex.EncodeToString(sum[:])
+}
+
+func isLowerHex(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if !('0' <= s[i] && s[i] <= '9' || 'a' <= s[i] && s[i] <= 'f') {
+			return false
+		}
+	}
+	return true
+}
+
+// isHashName reports whether s is a key hash.
+func isHashName(s string) bool { return len(s) == 2*sha256.Size && isLowerHex(s) }
+
+// isDataName reports whether name is a content file name: HASH-RANDOM.data.
+func isDataName(name string) bool {
+	base, ok := strings.CutSuffix(name, dataSuffix)
+	if !ok {
+		return false
+	}
+	hash, random, ok := strings.Cut(base, "-")
+	return ok && isHashName(hash) && len(random) == 16 && isLowerHex(random)
+}
+
+// dir returns the directory of bucket.
+func (s *dirStore) dir(bucket string) (string, error) {
+	d, ok := s.buckets[bucket]
+	if !ok {
+		return "", fmt.Errorf("dirstore: bucket %q is not open", bucket)
+	}
+	return d, nil
+}
+
+// readMeta reads the metadata file of the key whose hash is hash, checking
+// that it names a content file of that hash (so that an edited metadata
+// file cannot point anywhere else).
+func readMeta(dir, hash string) (objectMeta, error) {
+	f, err := os.Open(filepath.Join(dir, hash+metaSuffix))
+	if err != nil {
+		return objectMeta{}, err
+	}
+	defer f.Close()
+	b, err := io.ReadAll(io.LimitReader(f, maxMetaSize+1))
+	if err != nil {
+		return objectMeta{}, err
+	}
+	if len(b) > maxMetaSize {
+		return objectMeta{}, fmt.Errorf("dirstore: metadata file %s is too large", hash+metaSuffix)
+	}
+	var m objectMeta
+	if err := json.Unmarshal(b, &m); err != nil {
+		return objectMeta{}, fmt.Errorf("dirstore: metadata file %s: %w", hash+metaSuffix, err)
+	}
+	if !isDataName(m.Data) || !strings.HasPrefix(m.Data, hash+"-") || keyHash(m.Key) != hash {
+		return objectMeta{}, fmt.Errorf("dirstore: metadata file %s does not match its name", hash+metaSuffix)
+	}
+	return m, nil
+}
+
+func (m objectMeta) info() postpolicytest.ObjectInfo {
+	info := postpolicytest.ObjectInfo{
+		ContentType:  m.ContentType,
+		Size:         m.Size,
+		ETag:         m.ETag,
+		LastModified: m.LastModified,
+	}
+	for _, f := range m.Metadata {
+		info.Metadata = append(info.Metadata, postpolicy.Field{Name: f[0], Value: f[1]})
+	}
+	return info
+}
+
+// writeTemp writes r to a new temporary file in dir, syncs and closes it,
+// and returns its path, the number of bytes and their MD5. On error the
+// file is removed.
+func writeTemp(dir string, r io.Reader) (path string, n int64, sum []byte, err error) {
+	f, err := os.CreateTemp(dir, tmpPrefix+"*")
+	if err != nil {
+		return "", 0, nil, err
+	}
+	defer func() {
+		if err != nil {
+			f.Close()
+			os.Remove(f.Name())
+		}
+	}()
+	h := md5.New()
+	if n, err = io.Copy(io.MultiWriter(f, h), r); err != nil {
+		return "", 0, nil, err
+	}
+	if err = f.Sync(); err != nil {
+		return "", 0, nil, err
+	}
+	if err = f.Close(); err != nil {
+		return "", 0, nil, err
+	}
+	return f.Name(), n, h.Sum(nil), nil
+}
+
+// errKeyNotUTF8 is Put's answer to a key that is not valid UTF-8: S3 keys
+// are Unicode text, and the metadata file stores the key as JSON text.
+var errKeyNotUTF8 = &postpolicy.S3Error{Code: postpolicy.CodeInvalidArgument, Status: http.StatusBadRequest,
+	Message: "The object key is not valid UTF-8."}
+
+// Put reads body to its end into a temporary file and commits the object
+// only if that succeeds; otherwise it removes what it wrote and returns the
+// error (for an upload that broke content-length-range, the *S3Error the
+// Verifier's reader returned).
+func (s *dirStore) Put(ctx context.Context, bucket, key string, info postpolicytest.ObjectInfo, body io.Reader) (postpolicytest.ObjectInfo, error) {
+	dir, err := s.dir(bucket)
+	if err != nil {
+		return postpolicytest.ObjectInfo{}, err
+	}
+	switch {
+	case key == "":
+		return postpolicytest.ObjectInfo{}, errors.New("dirstore: empty key")
+	case !utf8.ValidString(key):
+		return postpolicytest.ObjectInfo{}, errKeyNotUTF8
+	}
+	dataTmp, size, sum, err := writeTemp(dir, body)
+	if err != nil {
+		return postpolicytest.ObjectInfo{}, err
+	}
+	committed := false
+	defer func() {
+		if !committed {
+			os.Remove(dataTmp)
+		}
+	}()
+	if err := ctx.Err(); err != nil {
+		return postpolicytest.ObjectInfo{}, err
+	}
+
+	hash := keyHash(key)
+	var random [8]byte
+	rand.Read(random[:])
+	m := objectMeta{
+		Key:          key,
+		Data:         hash + "-" + hex.EncodeToString(random[:]) + dataSuffix,
+		ContentType:  info.ContentType,
+		Size:         size,
+		ETag:         hex.EncodeToString(sum),
+		LastModified: s.now().UTC().Truncate(time.Second),
+	}
+	for _, f := range info.Metadata {
+		m.Metadata = append(m.Metadata, [2]string{f.Name, f.Value})
+	}
+	mb, err := json.Marshal(m)
+	if err != nil {
+		return postpolicytest.ObjectInfo{}, err
+	}
+	metaTmp, _, _, err := writeTemp(dir, strings.NewReader(string(mb)))
+	if err != nil {
+		return postpolicytest.ObjectInfo{}, err
+	}
+	defer func() {
+		if !committed {
+			os.Remove(metaTmp)
+		}
+	}()
+
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	dataPath := filepath.Join(dir, m.Data)
+	if err := os.Rename(dataTmp, dataPath); err != nil {
+		return postpolicytest.ObjectInfo{}, err
+	}
+	old, oldErr := readMeta(dir, hash)
+	if err := os.Rename(metaTmp, filepath.Join(dir, hash+metaSuffix)); err != nil {
+		os.Remove(dataPath)
+		return postpolicytest.ObjectInfo{}, err
+	}
+	committed = true
+	if oldErr == nil && old.Data != m.Data {
+		// Best effort: what is left is removed at the next start.
+		os.Remove(filepath.Join(dir, old.Data))
+	}
+	syncDir(dir)
+	return m.info(), nil
+}
+
+// syncDir flushes a directory's entries (the renames) to disk where the
+// system supports it.
+func syncDir(dir string) {
+	if d, err := os.Open(dir); err == nil {
+		d.Sync()
+		d.Close()
+	}
+}
+
+// Get returns an object's information and an open file of its content.
+func (s *dirStore) Get(_ context.Context, bucket, key string) (postpolicytest.ObjectInfo, io.ReadCloser, error) {
+	dir, err := s.dir(bucket)
+	if err != nil {
+		return postpolicytest.ObjectInfo{}, nil, err
+	}
+	hash := keyHash(key)
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	m, err := readMeta(dir, hash)
+	if errors.Is(err, fs.ErrNotExist) {
+		return postpolicytest.ObjectInfo{}, nil, postpolicytest.ErrNoSuchKey
+	}
+	if err != nil {
+		return postpolicytest.ObjectInfo{}, nil, err
+	}
+	if m.Key != key {
+		return postpolicytest.ObjectInfo{}, nil, postpolicytest.ErrNoSuchKey
+	}
+	f, err := os.Open(filepath.Join(dir, m.Data))
+	if err != nil {
+		return postpolicytest.ObjectInfo{}, nil, err
+	}
+	return m.info(), f, nil
+}
+
+// List returns the objects of bucket whose keys start with prefix, sorted
+// by key. It reads every metadata file of the bucket: it is meant for the
+// few objects of a demo.
+func (s *dirStore) List(bucket, prefix string) ([]storedObject, error) {
+	dir, err := s.dir(bucket)
+	if err != nil {
+		return nil, err
+	}
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		return nil, err
+	}
+	var out []storedObject
+	for _, e := range entries {
+		hash, ok := strings.CutSuffix(e.Name(), metaSuffix)
+		if !ok || !isHashName(hash) {
+			continue
+		}
+		m, err := readMeta(dir, hash)
+		if err != nil || !strings.HasPrefix(m.Key, prefix) {
+			continue
+		}
+		out = append(out, storedObject{Key: m.Key, ObjectInfo: m.info()})
+	}
+	slices.SortFunc(out, func(a, b storedObject) int { return strings.Compare(a.Key, b.Key) })
+	return out, nil
+}

@@ -1,0 +1,418 @@
+package main
+
+import (
+	"context"
+	"crypto/md5"
+	"encoding/hex"
+	"errors"
+	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+	"github.com/postpolicy/postpolicy"
+	"github.com/postpolicy/postpolicy/postpolicytest"
+)
+
+// openStore opens a dirStore on a fresh directory with the bucket
+// "uploads", and returns it with its root.
+func openStore(t *testing.T) (*dirStore, string) {
+	t.Helper()
+	root := filepath.Join(t.TempDir(), "data")
+	s, _, err := newDirStore(root, "uploads")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s, root
+}
+
+func put(t *testing.T, s *dirStore, key, content string) postpolicytest.ObjectInfo {
+	t.Helper()
+	info, err := s.Put(context.Background(), "uploads", key, postpolicytest.ObjectInfo{ContentType: "text/plain"}, strings.NewReader(content))
+	if err != nil {
+		t.Fatalf("Put(%q): %v", key, err)
+	}
+	return info
+}
+
+func get(t *testing.T, s *dirStore, key string) (postpolicytest.ObjectInfo, string, error) {
+	t.Helper()
+	info, rc, err := s.Get(context.Background(), "uploads", key)
+	if err != nil {
+		return info, "", err
+	}
+	defer rc.Close()
+	b, err := io.ReadAll(rc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return info, string(b), nil
+}
+
+// filesUnder returns the paths of the regular files under root, relative
+// to it, sorted.
+func filesUnder(t *testing.T, root string) []string {
+	t.Helper()
+	var files []string
+	err := filepath.WalkDir(root, func(p string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		if !d.IsDir() {
+			rel, _ := filepath.Rel(root, p)
+			files = append(files, filepath.ToSlash(rel))
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	slices.Sort(files)
+	return files
+}
+
+func TestDirStorePutGet(t *testing.T) {
+	s, _ := openStore(t)
+	fixed := time.Date(2025, 3, 4, 5, 6, 7, 890, time.UTC)
+	s.now = func() time.Time { return fixed }
+	in := postpolicytest.ObjectInfo{
+		ContentType: "image/png",
+		Metadata:    []postpolicy.Field{{Name: "x-amz-meta-b", Value: "2"}, {Name: "x-amz-meta-a", Value: "1"}},
+	}
+	info, err := s.Put(context.Background(), "uploads", "users/alice/cat.png", in, strings.NewReader("meow"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	sum := md5.Sum([]byte("meow"))
+	want := postpolicytest.ObjectInfo{
+		ContentType:  "image/png",
+		Metadata:     in.Metadata,
+		Size:         4,
+		ETag:         hex.EncodeToString(sum[:]),
+		LastModified: fixed.Truncate(time.Second),
+	}
+	if diff := cmp.Diff(want, info); diff != "" {
+		t.Errorf("Put's info (-want +got):\n%s", diff)
+	}
+	got, body, err := get(t, s, "users/alice/cat.png")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("Get's info (-want +got):\n%s", diff)
+	}
+	if body != "meow" {
+		t.Errorf("Get's body = %q, want meow", body)
+	}
+	if _, _, err := get(t, s, "users/alice/dog.png"); !errors.Is(err, postpolicytest.ErrNoSuchKey) {
+		t.Errorf("Get of a missing key: %v, want ErrNoSuchKey", err)
+	}
+	if _, _, err := s.Get(context.Background(), "other", "k"); err == nil {
+		t.Error("Get in a bucket the store did not open succeeded")
+	}
+}
+
+// TestDirStoreReopen checks that objects survive a restart.
+func TestDirStoreReopen(t *testing.T) {
+	s, root := openStore(t)
+	put(t, s, "users/alice/a.txt", "first")
+	put(t, s, "users/bob/b.txt", "second")
+	s2, removed, err := newDirStore(root, "uploads")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if removed != 0 {
+		t.Errorf("reopening removed %d files, want 0", removed)
+	}
+	if _, body, err := get(t, s2, "users/alice/a.txt"); err != nil || body != "first" {
+		t.Errorf("after reopening: %q, %v", body, err)
+	}
+	list, err := s2.List("uploads", "users/")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var keys []string
+	for _, o := range list {
+		keys = append(keys, o.Key)
+	}
+	if diff := cmp.Diff([]string{"users/alice/a.txt", "users/bob/b.txt"}, keys); diff != "" {
+		t.Errorf("List after reopening (-want +got):\n%s", diff)
+	}
+}
+
+// failingReader returns some bytes, then an error, as the Verifier's file
+// reader does for an oversize upload.
+type failingReader struct {
+	data string
+	err  error
+}
+
+func (f *failingReader) Read(b []byte) (int, error) {
+	if f.data == "" {
+		return 0, f.err
+	}
+	n := copy(b, f.data)
+	f.data = f.data[n:]
+	return n, nil
+}
+
+// TestDirStoreFailedPut checks that a Put whose body fails stores nothing,
+// leaves no file behind and keeps the previous object of the key.
+func TestDirStoreFailedPut(t *testing.T) {
+	s, root := openStore(t)
+	tooLarge := &postpolicy.S3Error{Code: postpolicy.CodeEntityTooLarge, Status: 400}
+	_, err := s.Put(context.Background(), "uploads", "new", postpolicytest.ObjectInfo{}, &failingReader{strings.Repeat("x", 100000), tooLarge})
+	if !errors.Is(err, postpolicy.CodeEntityTooLarge) {
+		t.Fatalf("Put = %v, want the body's error", err)
+	}
+	if _, _, err := get(t, s, "new"); !errors.Is(err, postpolicytest.ErrNoSuchKey) {
+		t.Errorf("after a failed Put, Get = %v, want ErrNoSuchKey", err)
+	}
+	if files := filesUnder(t, root); len(files) != 0 {
+		t.Errorf("a failed Put left files: %q", files)
+	}
+
+	put(t, s, "old", "kept")
+	before := filesUnder(t, root)
+	if _, err := s.Put(context.Background(), "uploads", "old", postpolicytest.ObjectInfo{}, &failingReader{"partial", io.ErrUnexpectedEOF}); err == nil {
+		t.Fatal("Put with a failing body succeeded")
+	}
+	if _, body, err := get(t, s, "old"); err != nil || body != "kept" {
+		t.Errorf("a failed Put over an object: Get = %q, %v; want the old object", body, err)
+	}
+	if diff := cmp.Diff(before, filesUnder(t, root)); diff != "" {
+		t.Errorf("a failed Put changed the files (-before +after):\n%s", diff)
+	}
+
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	if _, err := s.Put(ctx, "uploads", "cancelled", postpolicytest.ObjectInfo{}, strings.NewReader("x")); err == nil {
+		t.Error("Put with a cancelled context succeeded")
+	}
+	if _, _, err := get(t, s, "cancelled"); !errors.Is(err, postpolicytest.ErrNoSuchKey) {
+		t.Errorf("Put with a cancelled context stored the object: %v", err)
+	}
+}
+
+// TestDirStoreReplace checks that a second Put of a key replaces the
+// object and removes the first one's content file.
+func TestDirStoreReplace(t *testing.T) {
+	s, root := openStore(t)
+	put(t, s, "k", "one")
+	put(t, s, "k", "two, longer")
+	info, body, err := get(t, s, "k")
+	if err != nil || body != "two, longer" || info.Size != int64(len(body)) {
+		t.Errorf("Get = %q (size %d), %v; want the second object", body, info.Size, err)
+	}
+	if files := filesUnder(t, root); len(files) != 2 {
+		t.Errorf("after replacing, the files are %q; want one metadata and one content file", files)
+	}
+}
+
+// TestDirStoreCleansAtStart checks that opening a store removes temporary
+// files and content files no metadata names, and nothing else.
+func TestDirStoreCleansAtStart(t *testing.T) {
+	s, root := openStore(t)
+	put(t, s, "kept", "content")
+	dir := filepath.Join(root, "uploads")
+	orphan := keyHash("orphan") + "-0123456789abcdef.data"
+	for _, name := range []string{".tmp-12345", ".tmp-meta", orphan, "notes.txt", "README"} {
+		if err := os.WriteFile(filepath.Join(dir, name), []byte("x"), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	before := filesUnder(t, root)
+	_, removed, err := newDirStore(root, "uploads")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if removed != 3 {
+		t.Errorf("removed %d files, want 3", removed)
+	}
+	var want []string
+	for _, f := range before {
+		base := filepath.Base(f)
+		if !strings.HasPrefix(base, ".tmp-") && base != orphan {
+			want = append(want, f)
+		}
+	}
+	if diff := cmp.Diff(want, filesUnder(t, root)); diff != "" {
+		t.Errorf("files after opening (-want +got):\n%s", diff)
+	}
+	if _, body, err := get(t, s, "kept"); err != nil || body != "content" {
+		t.Errorf("the committed object is gone: %q, %v", body, err)
+	}
+}
+
+// hostileKeys are keys that would escape or confuse a store that used keys
+// as paths.
+var hostileKeys = []string{
+	"../x",
+	"../../etc/passwd",
+	"/etc/passwd",
+	"a/../../b",
+	"a\x00b",
+	`a\..\b`,
+	`..\..\windows\win.ini`,
+	".",
+	"..",
+	"./",
+	"//double//slash",
+	"trailing/",
+	"users/alice/ .. ",
+	"CON",
+	"nul.txt",
+	strings.Repeat("k/", 512),
+	strings.Repeat("é", 2000),
+	"e\u0301",
+	"\u00e9",
+	"\u202eevil.png",
+	"😀/🙂",
+	"line\nbreak",
+	"tab\there",
+	"%2e%2e%2fencoded",
+}
+
+// TestDirStoreHostileKeys checks that no key reaches a file outside its
+// bucket's directory, and that every key round-trips exactly, as a
+// distinct object.
+func TestDirStoreHostileKeys(t *testing.T) {
+	parent := t.TempDir()
+	root := filepath.Join(parent, "data")
+	s, _, err := newDirStore(root, "uploads")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, key := range hostileKeys {
+		put(t, s, key, "content of "+key)
+	}
+	for _, key := range hostileKeys {
+		_, body, err := get(t, s, key)
+		if err != nil || body != "content of "+key {
+			t.Errorf("Get(%q) = %q, %v", key, body, err)
+		}
+	}
+	list, err := s.List("uploads", "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var keys []string
+	for _, o := range list {
+		keys = append(keys, o.Key)
+	}
+	want := slices.Clone(hostileKeys)
+	slices.Sort(want)
+	if diff := cmp.Diff(want, keys); diff != "" {
+		t.Errorf("List (-want +got):\n%s", diff)
+	}
+
+	// Only the data directory is in the parent, and every file is a
+	// metadata or content file directly in the bucket's directory.
+	entries, err := os.ReadDir(parent)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(entries) != 1 || entries[0].Name() != "data" {
+		t.Errorf("the store wrote outside its root: %v", entries)
+	}
+	files := filesUnder(t, root)
+	if len(files) != 2*len(hostileKeys) {
+		t.Errorf("%d files for %d keys, want two per key", len(files), len(hostileKeys))
+	}
+	for _, f := range files {
+		dir, name, _ := strings.Cut(f, "/")
+		hash, isMeta := strings.CutSuffix(name, ".json")
+		if dir != "uploads" || strings.Contains(name, "/") || !(isMeta && isHashName(hash) || isDataName(name)) {
+			t.Errorf("unexpected file %q", f)
+		}
+	}
+
+	if _, err := s.Put(context.Background(), "uploads", "\xff\xfe", postpolicytest.ObjectInfo{}, strings.NewReader("x")); !errors.Is(err, postpolicy.CodeInvalidArgument) {
+		t.Errorf("Put of a key that is not UTF-8 = %v, want InvalidArgument", err)
+	}
+	if _, err := s.Put(context.Background(), "uploads", "", postpolicytest.ObjectInfo{}, strings.NewReader("x")); err == nil {
+		t.Error("Put of an empty key succeeded")
+	}
+}
+
+// TestDirStoreBucketNames checks that only names safe as a directory name
+// open.
+func TestDirStoreBucketNames(t *testing.T) {
+	root := t.TempDir()
+	for _, b := range []string{"", ".", "..", "...", "a", "ab", "../up", "a/b", `a\b`, "Uploads", "-up", "up-", ".up", "a\x00b", strings.Repeat("a", 64)} {
+		if _, _, err := newDirStore(root, b); err == nil {
+			t.Errorf("newDirStore(%q) succeeded", b)
+		}
+	}
+	for _, b := range []string{"uploads", "my.bucket-1", "abc"} {
+		if _, _, err := newDirStore(root, b); err != nil {
+			t.Errorf("newDirStore(%q): %v", b, err)
+		}
+	}
+}
+
+// TestDirStoreTamperedMetadata checks that a metadata file naming a
+// content file other than its own is not followed.
+func TestDirStoreTamperedMetadata(t *testing.T) {
+	s, root := openStore(t)
+	put(t, s, "k", "content")
+	secret := filepath.Join(root, "secret.txt")
+	if err := os.WriteFile(secret, []byte("not an object"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	meta := filepath.Join(root, "uploads", keyHash("k")+".json")
+	for _, data := range []string{"../secret.txt", "/etc/passwd", keyHash("other") + "-0123456789abcdef.data", ""} {
+		b, _ := os.ReadFile(meta)
+		tampered := strings.Replace(string(b), `"data":"`, `"data":"`+data+`","was":"`, 1)
+		if err := os.WriteFile(meta, []byte(tampered), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		if _, body, err := get(t, s, "k"); err == nil {
+			t.Errorf("data %q: Get read %q", data, body)
+		}
+		if list, _ := s.List("uploads", ""); len(list) != 0 {
+			t.Errorf("data %q: List shows %v", data, list)
+		}
+		os.WriteFile(meta, b, 0o600)
+	}
+}
+
+// TestDirStoreConcurrent puts and reads one key from many goroutines (run
+// with -race): every read sees a whole object, and one content file is
+// left.
+func TestDirStoreConcurrent(t *testing.T) {
+	s, root := openStore(t)
+	put(t, s, "k", "v0-"+strings.Repeat("x", 1000))
+	var wg sync.WaitGroup
+	for i := range 8 {
+		wg.Add(2)
+		go func() {
+			defer wg.Done()
+			body := strings.Repeat(string(rune('a'+i)), 1000+i)
+			if _, err := s.Put(context.Background(), "uploads", "k", postpolicytest.ObjectInfo{}, strings.NewReader(body)); err != nil {
+				t.Error(err)
+			}
+		}()
+		go func() {
+			defer wg.Done()
+			info, body, err := get(t, s, "k")
+			if err != nil {
+				t.Error(err)
+				return
+			}
+			if int64(len(body)) != info.Size {
+				t.Errorf("read %d bytes of an object of %d", len(body), info.Size)
+			}
+		}()
+	}
+	wg.Wait()
+	if files := filesUnder(t, root); len(files) != 2 {
+		t.Errorf("files after concurrent puts: %q", files)
+	}
+}

@@ -1,0 +1,641 @@
+package main
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/base64"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log"
+	"net"
+	"net/http"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/postpolicy/postpolicy"
+)
+
+// serveUsage is the text "postpolicy serve -h" prints before the flags.
+const serveUsage = `Usage: postpolicy serve [flags]
+
+Serve runs the browser upload demo on one address: a page where a user
+signs in with a name, picks or drops a file and uploads it straight to the
+bucket with a progress bar; the backend endpoint the page gets a freshly
+signed form from for each upload (GET /api/form, answered by
+postpolicy.FormHandler, 401 without a session); and, unless -endpoint or
+-aws is given, an embedded S3 POST endpoint that verifies every upload as
+S3 does and keeps the objects on disk.
+
+Each form lets its user upload one file under users/NAME/ with the file's
+name, of 1 byte to -max-size, of a type in -content-types, for -expires.
+With a single content type the page sends the file's type and the store
+enforces the policy: a wrong type is refused by the store (AccessDenied),
+an oversize file too (EntityTooLarge), and the page shows S3's answer.
+With several types the page asks for a form for the file's type and the
+backend answers 403 for a type not in the list.
+
+Targets:
+
+  (default)      the embedded endpoint on -addr, path-style like S3:
+                 POST http://ADDR/BUCKET uploads, GET or HEAD
+                 http://ADDR/BUCKET/KEY reads an object back. Objects are
+                 kept under -data and survive a restart. Credentials come
+                 from AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY when both
+                 are set, else are generated at start.
+  -endpoint URL  an S3-compatible store at URL (MinIO, Versity, Ceph, ...),
+                 path-style: the page posts to URL/BUCKET.
+  -aws           Amazon S3: the page posts to
+                 https://BUCKET.s3.REGION.amazonaws.com/.
+
+With -endpoint or -aws, credentials must be in the environment
+(AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY and, for temporary credentials,
+AWS_SESSION_TOKEN), and serve prints the CORS rule the bucket needs so that
+the page may post to it. The list of uploads then shows what the page
+reported after each success during this run: it is not checked against
+the bucket, and is lost at exit.
+
+Only the access key id is printed, never the secret. Sessions are signed
+with a key made at start, so a restart signs everyone out. Each request is
+logged on stderr: method, path, status, bytes sent and duration (never a
+query string, a cookie or a form value).
+
+Example:
+
+  postpolicy serve -addr 127.0.0.1:8080 -max-size 10MiB -content-types image/,application/pdf
+
+Flags:
+`
+
+// serveExitStatus ends the usage of serve.
+const serveExitStatus = `
+Exit status: 0 after a clean shutdown (Ctrl-C or SIGTERM); 1 when serve
+cannot start (the address is in use, the data directory cannot be written,
+credentials are missing for -endpoint or -aws); 2 for a usage error.
+`
+
+// Defaults of serve.
+const (
+	defaultServeAddr    = "127.0.0.1:8080"
+	defaultServeBucket  = "uploads"
+	defaultServeRegion  = "us-east-1"
+	defaultServeMaxSize = 10 << 20
+	defaultServeExpires = 10 * time.Minute
+	defaultContentTypes = "image/"
+	shutdownTimeout     = 10 * time.Second
+)
+
+// reservedBuckets are the names the embedded target cannot serve, because
+// the page's own routes use them.
+var reservedBuckets = []string{"api", "static", "signin", "signout"}
+
+// serveOptions holds the flags of serve, checked.
+type serveOptions struct {
+	addr         string
+	bucket       string
+	region       string
+	data         string
+	maxSize      byteSize
+	contentTypes string
+	expires      time.Duration
+	endpoint     string
+	aws          bool
+
+	types contentTypeRules // parsed from contentTypes
+	set   map[string]bool  // the flags given on the command line
+
+	// onListen, when set, is called with the page's base URL once the
+	// server listens (tests use it to learn the port of 127.0.0.1:0).
+	onListen func(baseURL string)
+}
+
+// remote reports whether the page uploads to a real store.
+func (o *serveOptions) remote() bool { return o.endpoint != "" || o.aws }
+
+// newServeFlags returns the flag set of serve, storing into o.
+func newServeFlags(o *serveOptions) *flag.FlagSet {
+	fs := flag.NewFlagSet("postpolicy serve", flag.ContinueOnError)
+	fs.SetOutput(io.Discard)
+	fs.Usage = func() {}
+	// -max-size stays 0 until parsed, so that PrintDefaults shows the
+	// default as written below rather than in bytes.
+	fs.StringVar(&o.addr, "addr", defaultServeAddr, "the `address` to listen on, host:port; port 0 picks a free port")
+	fs.StringVar(&o.bucket, "bucket", defaultServeBucket, "the `name` of the bucket to upload to")
+	fs.StringVar(&o.region, "region", defaultServeRegion, "the bucket's `region`")
+	fs.StringVar(&o.data, "data", "", "the `directory` where the embedded target keeps objects\n(default "+defaultDataDirText+")")
+	fs.Var(&o.maxSize, "max-size", "the largest file accepted, as a `SIZE` such as 10MiB or 500KB (default 10MiB)")
+	fs.StringVar(&o.contentTypes, "content-types", defaultContentTypes, "the accepted content types, a comma-separated `list` of prefixes ending in /\n(image/) or exact types (application/pdf); * accepts any type")
+	fs.DurationVar(&o.expires, "expires", defaultServeExpires, "how long each signed form stays valid, as a Go `duration`")
+	fs.StringVar(&o.endpoint, "endpoint", "", "upload to the S3-compatible store at this base `URL` instead of the embedded target")
+	fs.BoolVar(&o.aws, "aws", false, "upload to the bucket on Amazon S3 instead of the embedded target")
+	return fs
+}
+
+// defaultDataDir returns the default -data directory: a directory in the
+// user's cache directory, which does not land in a source checkout.
+func defaultDataDir() string {
+	if d, err := os.UserCacheDir(); err == nil {
+		return filepath.Join(d, "postpolicy", "serve")
+	}
+	return filepath.Join(os.TempDir(), "postpolicy-serve")
+}
+
+// defaultDataDirText describes defaultDataDir in the usage.
+const defaultDataDirText = "postpolicy/serve in the user cache directory, such as ~/.cache/postpolicy/serve"
+
+// writeServeUsage writes the usage of serve to w.
+func writeServeUsage(w io.Writer) {
+	var o serveOptions
+	fs := newServeFlags(&o)
+	var b strings.Builder
+	b.WriteString(serveUsage)
+	fs.SetOutput(&b)
+	fs.PrintDefaults()
+	b.WriteString(serveExitStatus)
+	io.WriteString(w, b.String())
+}
+
+// parseServeArgs parses and checks the flags of serve. A returned error is
+// a usage error.
+func parseServeArgs(args []string) (*serveOptions, error) {
+	o := &serveOptions{}
+	fs := newServeFlags(o)
+	if err := fs.Parse(args); err != nil {
+		return nil, err
+	}
+	o.set = make(map[string]bool)
+	fs.Visit(func(f *flag.Flag) { o.set[f.Name] = true })
+	if fs.NArg() > 0 {
+		return nil, fmt.Errorf("unexpected argument %q: serve takes flags only", fs.Arg(0))
+	}
+	if !o.set["max-size"] {
+		o.maxSize = defaultServeMaxSize
+	}
+	if o.aws && o.endpoint != "" {
+		return nil, errors.New("-aws and -endpoint are mutually exclusive: -aws uploads to Amazon S3, -endpoint to another S3-compatible store")
+	}
+	if o.remote() && o.set["data"] {
+		return nil, errors.New("-data applies to the embedded target only; with -endpoint or -aws the objects are in the bucket")
+	}
+	if o.endpoint != "" {
+		if err := checkEndpoint(o.endpoint); err != nil {
+			return nil, err
+		}
+	}
+	if !o.remote() {
+		for _, r := range reservedBuckets {
+			if o.bucket == r {
+				return nil, fmt.Errorf("-bucket %q is taken by the page's own routes (/%s/...); the embedded target cannot serve the buckets %s: choose another name", o.bucket, r, strings.Join(reservedBuckets, ", "))
+			}
+		}
+	}
+	if o.maxSize < 1 {
+		return nil, errors.New("-max-size must be at least 1 byte")
+	}
+	if o.expires <= 0 {
+		return nil, fmt.Errorf("-expires must be positive, not %s", o.expires)
+	}
+	types, err := parseContentTypes(o.contentTypes)
+	if err != nil {
+		return nil, fmt.Errorf("-content-types: %w", err)
+	}
+	o.types = types
+	if o.data == "" {
+		o.data = defaultDataDir()
+	}
+	// Lint the policy of an example user, so that a bucket name or region
+	// S3 would refuse is a usage error now rather than a 500 later.
+	now := time.Now()
+	for _, rule := range o.types {
+		for _, p := range o.policy("example", rule.condition(), now).Lint(now) {
+			if !p.Warning {
+				return nil, errors.New(problemText(p))
+			}
+		}
+	}
+	if err := checkRegion(o.region); err != nil {
+		return nil, err
+	}
+	return o, nil
+}
+
+// checkEndpoint checks -endpoint the way the Signer will, without quoting
+// what could be a password.
+func checkEndpoint(endpoint string) error {
+	s := &postpolicy.Signer{Credentials: generateCredentials(), Region: defaultServeRegion, Endpoint: endpoint}
+	_, err := s.Sign(context.Background(), postpolicy.Policy{
+		Expiration: time.Now().Add(time.Minute),
+		Conditions: []postpolicy.Condition{postpolicy.Bucket("example"), postpolicy.Key("k")},
+	})
+	if errors.Is(err, postpolicy.ErrSignerConfig) {
+		return fmt.Errorf("-endpoint: %s", strings.TrimPrefix(err.Error(), postpolicy.ErrSignerConfig.Error()+": "))
+	}
+	return nil
+}
+
+// checkRegion checks -region the way the Signer will.
+func checkRegion(region string) error {
+	for i := 0; i < len(region); i++ {
+		c := region[i]
+		if !('a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || c == '-' || c == '_' || c == '.') {
+			return fmt.Errorf("-region %q may hold only letters, digits, '-', '_' and '.'", region)
+		}
+	}
+	if region == "" {
+		return errors.New("-region must not be empty")
+	}
+	return nil
+}
+
+// policy returns the policy of the user name: bucket, a key under
+// users/NAME/ ending with the file's name, the content type condition ct,
+// 1 byte to -max-size, and success_action_status 201 (so that the page
+// reads the key back from S3's XML answer), expiring -expires after now.
+func (o *serveOptions) policy(name string, ct postpolicy.Condition, now time.Time) postpolicy.Policy {
+	return postpolicy.Policy{
+		Expiration: now.Add(o.expires),
+		Conditions: []postpolicy.Condition{
+			postpolicy.Bucket(o.bucket),
+			postpolicy.Key(userPrefix(name) + "${filename}"),
+			ct,
+			postpolicy.ContentLengthRange(1, int64(o.maxSize)),
+			postpolicy.SuccessActionStatus(http.StatusCreated),
+		},
+	}
+}
+
+// userPrefix returns the key prefix of a user's uploads.
+func userPrefix(name string) string { return "users/" + name + "/" }
+
+// contentTypeRule is one entry of -content-types.
+type contentTypeRule struct {
+	value  string // a prefix ending in "/", an exact type, or "" for any type
+	prefix bool
+}
+
+// contentTypeRules are the parsed -content-types, in the order given.
+type contentTypeRules []contentTypeRule
+
+// parseContentTypes parses a comma-separated list of content type prefixes
+// (ending in "/"), exact types, or "*" (any type). Entries are lower-cased,
+// as browsers report file types in lower case.
+func parseContentTypes(s string) (contentTypeRules, error) {
+	var rules contentTypeRules
+	for entry := range strings.SplitSeq(s, ",") {
+		e := strings.ToLower(strings.TrimSpace(entry))
+		switch {
+		case e == "":
+			return nil, errors.New("an empty entry; give prefixes such as image/ or types such as application/pdf, separated by commas")
+		case e == "*" || e == "*/*":
+			rules = append(rules, contentTypeRule{value: "", prefix: true})
+			continue
+		}
+		typ, sub, ok := strings.Cut(strings.TrimSuffix(e, "*"), "/")
+		if !ok || !mimeToken(typ) || (sub != "" && !mimeToken(sub)) {
+			return nil, fmt.Errorf("%q is neither a prefix such as image/ nor a type such as application/pdf", strings.TrimSpace(entry))
+		}
+		if sub == "" {
+			rules = append(rules, contentTypeRule{value: typ + "/", prefix: true})
+		} else {
+			rules = append(rules, contentTypeRule{value: typ + "/" + sub})
+		}
+	}
+	return rules, nil
+}
+
+// mimeToken reports whether s is a non-empty token of a MIME type as
+// browsers write them: lower-case letters, digits and !#$&^_.+-.
+func mimeToken(s string) bool {
+	if s == "" || len(s) > 127 {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if !('a' <= c && c <= 'z' || '0' <= c && c <= '9' || strings.IndexByte("!#$&^_.+-", c) >= 0) {
+			return false
+		}
+	}
+	return true
+}
+
+// validContentType reports whether ct is a MIME type as a page may send
+// it: type/subtype of tokens, without parameters or commas (S3 reads a
+// Content-Type with commas as a list).
+func validContentType(ct string) bool {
+	typ, sub, ok := strings.Cut(ct, "/")
+	return ok && mimeToken(typ) && mimeToken(sub)
+}
+
+// condition returns the policy condition of the rule. The page supplies
+// Content-Type (the file's type), so the store checks it.
+func (r contentTypeRule) condition() postpolicy.Condition {
+	if r.prefix {
+		return postpolicy.ContentTypePrefix(r.value)
+	}
+	return postpolicy.ContentType(r.value).FromPage()
+}
+
+// matches reports whether the content type ct satisfies the rule.
+func (r contentTypeRule) matches(ct string) bool {
+	if r.prefix {
+		return strings.HasPrefix(ct, r.value)
+	}
+	return ct == r.value
+}
+
+// String returns the rule as a person reads it: "image/*", "application/pdf"
+// or "any type".
+func (r contentTypeRule) String() string {
+	switch {
+	case r.prefix && r.value == "":
+		return "any type"
+	case r.prefix:
+		return r.value + "*"
+	}
+	return r.value
+}
+
+// String returns the rules as a list: "image/*, application/pdf".
+func (rs contentTypeRules) String() string {
+	parts := make([]string, len(rs))
+	for i, r := range rs {
+		parts[i] = r.String()
+	}
+	return strings.Join(parts, ", ")
+}
+
+// conditionFor returns the Content-Type condition to sign for a file of
+// type ct. With one rule it is that rule whatever ct is: the store, not the
+// backend, refuses a file of another type. With several, ct picks the first
+// rule it matches, and a type no rule matches is an error that says why.
+func (rs contentTypeRules) conditionFor(ct string) (postpolicy.Condition, error) {
+	if len(rs) == 1 {
+		return rs[0].condition(), nil
+	}
+	switch {
+	case ct == "":
+		return postpolicy.Condition{}, fmt.Errorf("say the file's type (content_type=...); accepted: %s", rs)
+	case !validContentType(ct):
+		return postpolicy.Condition{}, fmt.Errorf("%q is not a content type such as image/png; accepted: %s", ct, rs)
+	}
+	for _, r := range rs {
+		if r.matches(ct) {
+			return r.condition(), nil
+		}
+	}
+	return postpolicy.Condition{}, fmt.Errorf("files of type %s are not accepted here; accepted: %s", ct, rs)
+}
+
+// runServe is the serve subcommand.
+func runServe(args []string, env func(string) string, stdout, stderr io.Writer) int {
+	o, err := parseServeArgs(args)
+	if errors.Is(err, flag.ErrHelp) {
+		writeServeUsage(stdout)
+		return 0
+	}
+	if err != nil {
+		fmt.Fprintf(stderr, "postpolicy serve: %v\nRun 'postpolicy serve -h' for usage.\n", err)
+		return 2
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	go func() {
+		<-ctx.Done()
+		stop() // a second Ctrl-C ends the process at once
+	}()
+	if err := serve(ctx, o, env, stdout, stderr); err != nil {
+		fmt.Fprintf(stderr, "postpolicy serve: %v\n", err)
+		return 1
+	}
+	return 0
+}
+
+// serve runs the demo until ctx is done, then shuts the server down,
+// waiting up to shutdownTimeout for requests in flight. It returns an
+// error when it cannot start; the startup summary goes to stdout, the
+// request log to stderr.
+func serve(ctx context.Context, o *serveOptions, env func(string) string, stdout, stderr io.Writer) error {
+	creds, credsFrom, err := serveCredentials(o, env)
+	if err != nil {
+		return err
+	}
+	ln, err := net.Listen("tcp", o.addr)
+	if err != nil {
+		if errors.Is(err, syscall.EADDRINUSE) {
+			return fmt.Errorf("cannot listen on %s: the address is already in use (is another server running?); stop it or choose another address with -addr, such as -addr %s", o.addr, nextAddr(o.addr))
+		}
+		return fmt.Errorf("cannot listen on %s: %v; choose another address with -addr", o.addr, unwrapOpError(err))
+	}
+	defer ln.Close()
+	base := baseURL(ln.Addr())
+
+	logger := log.New(stderr, "", log.LstdFlags)
+	var store *dirStore
+	removed := 0
+	if !o.remote() {
+		if store, removed, err = newDirStore(o.data, o.bucket); err != nil {
+			return fmt.Errorf("data directory %s: %w", o.data, err)
+		}
+	}
+	a, err := newApp(o, creds, store, logger)
+	if err != nil {
+		return err
+	}
+
+	var b strings.Builder
+	fmt.Fprintf(&b, "postpolicy serve: the browser upload demo\n")
+	fmt.Fprintf(&b, "  page:        %s/\n", base)
+	if o.remote() {
+		fmt.Fprintf(&b, "  target:      %s (bucket %q, region %s)\n", a.targetURL, o.bucket, o.region)
+	} else {
+		fmt.Fprintf(&b, "  target:      the embedded S3 POST endpoint, bucket %q: POST %s/%s, GET %s/%s/KEY\n", o.bucket, base, o.bucket, base, o.bucket)
+		fmt.Fprintf(&b, "  data:        %s\n", store.root)
+		if removed > 0 {
+			fmt.Fprintf(&b, "               (removed %d files left by interrupted uploads)\n", removed)
+		}
+	}
+	fmt.Fprintf(&b, "  credentials: %s, access key id %s\n", credsFrom, creds.AccessKeyID)
+	fmt.Fprintf(&b, "  policy:      key users/NAME/${filename}, %s, 1 byte to %s, valid %s\n", o.types, sizeText(int64(o.maxSize)), o.expires)
+	if o.remote() {
+		writeCORSAdvice(&b, o, corsOrigins(ln.Addr()))
+	}
+	fmt.Fprintf(&b, "listening on %s\n", base)
+	fmt.Fprintf(&b, "Open %s/ in a browser; press Ctrl-C to stop.\n", base)
+	io.WriteString(stdout, b.String())
+
+	srv := &http.Server{
+		Handler:           logRequests(a, logger),
+		ReadHeaderTimeout: 10 * time.Second,
+		IdleTimeout:       2 * time.Minute,
+		ErrorLog:          logger,
+	}
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Serve(ln) }()
+	if o.onListen != nil {
+		o.onListen(base)
+	}
+	select {
+	case err := <-errc:
+		return fmt.Errorf("serving on %s: %w", o.addr, err)
+	case <-ctx.Done():
+	}
+	fmt.Fprintln(stdout, "shutting down")
+	sctx, cancel := context.WithTimeout(context.Background(), shutdownTimeout)
+	defer cancel()
+	if err := srv.Shutdown(sctx); err != nil {
+		srv.Close()
+		return fmt.Errorf("shutting down: requests still running after %s: %w", shutdownTimeout, err)
+	}
+	<-errc
+	fmt.Fprintln(stdout, "stopped")
+	return nil
+}
+
+// unwrapOpError returns the innermost cause of a net.OpError, which names
+// the address only once in the message serve builds around it.
+func unwrapOpError(err error) error {
+	var op *net.OpError
+	if errors.As(err, &op) && op.Err != nil {
+		return op.Err
+	}
+	return err
+}
+
+// nextAddr suggests another address: addr with the next port.
+func nextAddr(addr string) string {
+	host, port, err := net.SplitHostPort(addr)
+	if err != nil {
+		return "127.0.0.1:8081"
+	}
+	n, err := strconv.Atoi(port)
+	if err != nil || n <= 0 || n >= 65535 {
+		return net.JoinHostPort(host, "8081")
+	}
+	return net.JoinHostPort(host, strconv.Itoa(n+1))
+}
+
+// baseURL returns the URL a browser on this machine reaches addr at: an
+// unspecified address (0.0.0.0, ::) becomes localhost.
+func baseURL(addr net.Addr) string {
+	tcp, ok := addr.(*net.TCPAddr)
+	if !ok {
+		return "http://" + addr.String()
+	}
+	host := tcp.IP.String()
+	if tcp.IP.IsUnspecified() {
+		host = "localhost"
+	}
+	return "http://" + net.JoinHostPort(host, strconv.Itoa(tcp.Port))
+}
+
+// corsOrigins returns the origins a page served on addr has: its URL and,
+// for a loopback or unspecified address, the same with localhost.
+func corsOrigins(addr net.Addr) []string {
+	origins := []string{baseURL(addr)}
+	if tcp, ok := addr.(*net.TCPAddr); ok && tcp.IP.IsLoopback() {
+		origins = append(origins, "http://"+net.JoinHostPort("localhost", strconv.Itoa(tcp.Port)))
+	}
+	return origins
+}
+
+// serveCredentials returns the credentials serve signs with, and where
+// they came from. The embedded target uses the environment's when both
+// AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY are set, else generates a
+// pair; a real target needs the environment's.
+func serveCredentials(o *serveOptions, env func(string) string) (postpolicy.Credentials, string, error) {
+	if o.remote() {
+		c, err := postpolicy.EnvCredentials(env)
+		if err != nil {
+			return postpolicy.Credentials{}, "", fmt.Errorf("%s; -endpoint and -aws sign with the bucket owner's credentials from the environment (AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_SESSION_TOKEN)", strings.TrimPrefix(err.Error(), "postpolicy: "))
+		}
+		return c, "from the environment", nil
+	}
+	if env("AWS_ACCESS_KEY_ID") != "" && env("AWS_SECRET_ACCESS_KEY") != "" {
+		c, err := postpolicy.EnvCredentials(env)
+		if err != nil {
+			return postpolicy.Credentials{}, "", errors.New(strings.TrimPrefix(err.Error(), "postpolicy: "))
+		}
+		return c, "from the environment", nil
+	}
+	return generateCredentials(), "generated at start", nil
+}
+
+// generateCredentials returns a random access key id and secret for the
+// embedded target, shaped like AWS's: AKIA and 16 upper-case hex digits,
+// and a 40-character secret.
+func generateCredentials() postpolicy.Credentials {
+	id := make([]byte, 8)
+	secret := make([]byte, 30)
+	rand.Read(id)
+	rand.Read(secret)
+	return postpolicy.Credentials{
+		AccessKeyID:     "AKIA" + strings.ToUpper(hex.EncodeToString(id)),
+		SecretAccessKey: base64.StdEncoding.EncodeToString(secret),
+	}
+}
+
+// corsRule is one rule of a bucket's CORS configuration, in the shape of
+// "aws s3api put-bucket-cors --cors-configuration".
+type corsRule struct {
+	AllowedOrigins []string
+	AllowedMethods []string
+	AllowedHeaders []string
+	ExposeHeaders  []string
+	MaxAgeSeconds  int
+}
+
+// corsConfiguration returns the CORS configuration that lets pages on
+// origins post uploads to the bucket and read S3's answer.
+func corsConfiguration(origins []string) []byte {
+	cfg := struct{ CORSRules []corsRule }{[]corsRule{{
+		AllowedOrigins: origins,
+		AllowedMethods: []string{"POST"},
+		AllowedHeaders: []string{"*"},
+		ExposeHeaders:  []string{"ETag", "Location"},
+		MaxAgeSeconds:  600,
+	}}}
+	b, _ := json.MarshalIndent(cfg, "", "  ")
+	return b
+}
+
+// writeCORSAdvice writes the CORS rule a real target needs, and how to
+// apply it.
+func writeCORSAdvice(b *strings.Builder, o *serveOptions, origins []string) {
+	b.WriteString("\nThe page posts straight to the bucket, from another origin, so the bucket\n")
+	b.WriteString("needs a CORS rule that allows it. Save this as cors.json:\n\n")
+	b.Write(corsConfiguration(origins))
+	b.WriteString("\n\nand apply it with\n\n")
+	fmt.Fprintf(b, "  aws s3api put-bucket-cors --bucket %s --cors-configuration file://cors.json", o.bucket)
+	if o.endpoint != "" {
+		fmt.Fprintf(b, " --endpoint-url %s", shellQuote(o.endpoint))
+	}
+	b.WriteString("\n\n")
+	if o.endpoint != "" {
+		b.WriteString("(Some S3-compatible servers set CORS for the whole server instead; see their\ndocumentation.)\n\n")
+	}
+}
+
+// sizeText returns n bytes as a person reads them: "10 MiB" when exact in
+// binary units, "500 KB" in decimal ones, else "12345 bytes".
+func sizeText(n int64) string {
+	for _, u := range []struct {
+		size int64
+		name string
+	}{{1 << 30, "GiB"}, {1 << 20, "MiB"}, {1 << 10, "KiB"}, {1e9, "GB"}, {1e6, "MB"}, {1e3, "KB"}} {
+		if n >= u.size && n%u.size == 0 {
+			return strconv.FormatInt(n/u.size, 10) + " " + u.name
+		}
+	}
+	if n == 1 {
+		return "1 byte"
+	}
+	return strconv.FormatInt(n, 10) + " bytes"
+}

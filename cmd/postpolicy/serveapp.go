@@ -1,0 +1,554 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"crypto/hmac"
+	"crypto/rand"
+	"crypto/sha256"
+	"embed"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"html/template"
+	"io"
+	"io/fs"
+	"log"
+	"net/http"
+	"net/url"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+	"unicode/utf8"
+
+	"github.com/postpolicy/postpolicy"
+	"github.com/postpolicy/postpolicy/postpolicytest"
+)
+
+// web holds the page's template and its static assets. The page loads
+// nothing from anywhere else.
+//
+//go:embed web
+var web embed.FS
+
+// pageTemplate is the upload page.
+var pageTemplate = template.Must(template.ParseFS(web, "web/index.html"))
+
+// app is the HTTP side of serve: the page, sign-in, the form endpoint, the
+// list of uploads and, for the embedded target, the S3 POST endpoint.
+type app struct {
+	o        *serveOptions
+	creds    postpolicy.Credentials
+	sessions *sessions
+	log      *log.Logger
+	mux      *http.ServeMux
+	csp      string // the page's Content-Security-Policy
+
+	// The embedded target.
+	store *dirStore
+	recv  http.Handler
+
+	// A real target.
+	remote    *postpolicy.Signer
+	targetURL string // the URL forms post to
+	reports   *uploadReports
+}
+
+// newApp returns the application for the options o, signing with creds.
+// store is the embedded target's store; nil for a real target (-endpoint,
+// -aws), whose configuration newApp checks by signing an example form.
+func newApp(o *serveOptions, creds postpolicy.Credentials, store *dirStore, logger *log.Logger) (*app, error) {
+	a := &app{o: o, creds: creds, sessions: newSessions(12 * time.Hour), log: logger, store: store}
+	connect := "'self'"
+	if o.remote() {
+		a.remote = &postpolicy.Signer{Credentials: creds, Region: o.region, Endpoint: o.endpoint}
+		form, err := a.remote.Sign(context.Background(), o.policy("example", o.types[0].condition(), time.Now()))
+		if err != nil {
+			return nil, fmt.Errorf("cannot sign upload forms: %s", strings.ReplaceAll(err.Error(), "\n", "; "))
+		}
+		a.targetURL = form.URL
+		a.reports = &uploadReports{byUser: make(map[string][]uploadItem)}
+		if u, err := url.Parse(form.URL); err == nil {
+			connect += " " + u.Scheme + "://" + u.Host
+		}
+	} else {
+		if store == nil {
+			return nil, errors.New("the embedded target needs a store")
+		}
+		a.recv = a.receiver()
+	}
+	a.csp = "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; connect-src " + connect +
+		"; form-action 'self'; base-uri 'none'; frame-ancestors 'none'"
+
+	static, err := fs.Sub(web, "web")
+	if err != nil {
+		return nil, err
+	}
+	files := http.FileServerFS(static)
+	csrf := http.NewCrossOriginProtection()
+	m := http.NewServeMux()
+	m.HandleFunc("GET /{$}", a.index)
+	m.Handle("GET /static/", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if strings.HasSuffix(r.URL.Path, "/") {
+			http.NotFound(w, r)
+			return
+		}
+		w.Header().Set("Cache-Control", "no-cache")
+		files.ServeHTTP(w, r)
+	}))
+	m.Handle("POST /signin", csrf.Handler(http.HandlerFunc(a.signIn)))
+	m.Handle("POST /signout", csrf.Handler(http.HandlerFunc(a.signOut)))
+	m.Handle("/api/form", csrf.Handler(http.HandlerFunc(a.apiForm)))
+	m.HandleFunc("GET /api/uploads", a.listUploads)
+	if a.reports != nil {
+		m.Handle("POST /api/uploads", csrf.Handler(http.HandlerFunc(a.reportUpload)))
+	}
+	a.mux = m
+	return a, nil
+}
+
+// ServeHTTP sends requests for the bucket to the embedded target and the
+// others to the page's routes. The bucket's requests bypass ServeMux,
+// which would clean paths and so change keys holding "//" or "..".
+func (a *app) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	w.Header().Set("X-Content-Type-Options", "nosniff")
+	if a.recv != nil {
+		p := r.URL.Path
+		if b := "/" + a.o.bucket; p == b || strings.HasPrefix(p, b+"/") {
+			a.recv.ServeHTTP(w, r)
+			return
+		}
+	}
+	a.mux.ServeHTTP(w, r)
+}
+
+// receiver returns the embedded S3 POST endpoint: postpolicytest.Handler
+// with a Verifier for the credentials and the disk store.
+func (a *app) receiver() http.Handler {
+	h := &postpolicytest.Handler{
+		Verifier: &postpolicy.Verifier{Lookup: postpolicy.Keys(a.creds), Region: a.o.region},
+		Store:    a.store,
+		Buckets:  []string{a.o.bucket},
+	}
+	drainLimit := int64(a.o.maxSize) + 32<<20
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		// Objects are served from the page's origin: sandboxed, an
+		// uploaded HTML or SVG file cannot run script as the page.
+		w.Header().Set("Content-Security-Policy", "sandbox")
+		if r.Method == http.MethodPost {
+			// A refused upload is answered before its file has been read.
+			// A browser still sending the file may then see the connection
+			// reset instead of the answer; reading the rest (up to a limit)
+			// after answering lets it read S3's error.
+			http.NewResponseController(w).EnableFullDuplex()
+			defer io.Copy(io.Discard, io.LimitReader(r.Body, drainLimit))
+		}
+		h.ServeHTTP(w, r)
+	})
+}
+
+// pageData is what the page's template shows.
+type pageData struct {
+	User        string
+	Error       string
+	Prefix      string
+	Types       string
+	MaxSize     int64
+	MaxSizeText string
+	Expires     string
+	Target      string // "embedded" or "remote"
+	Where       string
+}
+
+// index serves the page.
+func (a *app) index(w http.ResponseWriter, r *http.Request) {
+	name, _ := a.sessions.user(r)
+	a.render(w, http.StatusOK, name, "")
+}
+
+// render writes the page with status, for the signed-in user name ("" for
+// none), showing errMsg.
+func (a *app) render(w http.ResponseWriter, status int, name, errMsg string) {
+	d := pageData{
+		User:        name,
+		Error:       errMsg,
+		Types:       a.o.types.String(),
+		MaxSize:     int64(a.o.maxSize),
+		MaxSizeText: sizeText(int64(a.o.maxSize)),
+		Expires:     a.o.expires.String(),
+		Target:      "embedded",
+		Where:       "the embedded S3 POST endpoint of this server, bucket " + a.o.bucket,
+	}
+	if name != "" {
+		d.Prefix = userPrefix(name)
+	}
+	if a.remote != nil {
+		d.Target = "remote"
+		d.Where = a.targetURL
+	}
+	var buf bytes.Buffer
+	if err := pageTemplate.Execute(&buf, d); err != nil {
+		a.log.Printf("rendering the page: %v", err)
+		http.Error(w, "internal error", http.StatusInternalServerError)
+		return
+	}
+	h := w.Header()
+	h.Set("Content-Type", "text/html; charset=utf-8")
+	h.Set("Cache-Control", "no-store")
+	h.Set("Content-Security-Policy", a.csp)
+	h.Set("Referrer-Policy", "same-origin")
+	w.WriteHeader(status)
+	w.Write(buf.Bytes())
+}
+
+// signIn starts a session for the name posted in the sign-in form.
+func (a *app) signIn(w http.ResponseWriter, r *http.Request) {
+	r.Body = http.MaxBytesReader(w, r.Body, 1<<10)
+	if err := r.ParseForm(); err != nil {
+		a.render(w, http.StatusBadRequest, "", "The sign-in form could not be read.")
+		return
+	}
+	name := r.PostForm.Get("name")
+	if !validUserName(name) {
+		a.render(w, http.StatusBadRequest, "", "A name is 1 to 32 lower-case letters, digits, - or _.")
+		return
+	}
+	http.SetCookie(w, a.sessions.cookie(name, r.TLS != nil))
+	http.Redirect(w, r, "/", http.StatusSeeOther)
+}
+
+// signOut ends the session.
+func (a *app) signOut(w http.ResponseWriter, r *http.Request) {
+	http.SetCookie(w, &http.Cookie{Name: sessionCookieName, Value: "", Path: "/", MaxAge: -1, HttpOnly: true, SameSite: http.SameSiteLaxMode})
+	http.Redirect(w, r, "/", http.StatusSeeOther)
+}
+
+// apiForm answers GET /api/form with a freshly signed form for the
+// signed-in user, through postpolicy.FormHandler (401 without a session).
+// With several content types it first answers 403 with the reason for a
+// type the list does not hold, which FormHandler's own 403 does not say.
+func (a *app) apiForm(w http.ResponseWriter, r *http.Request) {
+	if _, ok := a.sessions.user(r); ok && (r.Method == http.MethodGet || r.Method == http.MethodPost) {
+		if _, err := a.o.types.conditionFor(r.URL.Query().Get("content_type")); err != nil {
+			writeJSONError(w, http.StatusForbidden, err.Error())
+			return
+		}
+	}
+	signer := a.remote
+	if signer == nil {
+		// The form posts back to the host the page was loaded from, so
+		// that the upload is same-origin whatever name the browser used
+		// (127.0.0.1, localhost, or the machine's name with -addr :8080).
+		if !validHost(r.Host) {
+			writeJSONError(w, http.StatusBadRequest, "the request's Host header cannot name the upload URL")
+			return
+		}
+		signer = &postpolicy.Signer{Credentials: a.creds, Region: a.o.region, Endpoint: "http://" + r.Host, URLStyle: postpolicy.URLStylePath}
+	}
+	h := &postpolicy.FormHandler{
+		Signer: signer,
+		Policy: a.policy,
+		ErrorLog: func(r *http.Request, err error) {
+			a.log.Printf("%s %s: %v", r.Method, r.URL.Path, err)
+		},
+	}
+	h.ServeHTTP(w, r)
+}
+
+// policy is the FormHandler's Policy callback: the signed-in user's
+// policy, for the file type the page names in content_type.
+func (a *app) policy(r *http.Request) (postpolicy.Policy, error) {
+	name, ok := a.sessions.user(r)
+	if !ok {
+		return postpolicy.Policy{}, postpolicy.ErrUnauthenticated
+	}
+	ct, err := a.o.types.conditionFor(r.URL.Query().Get("content_type"))
+	if err != nil {
+		return postpolicy.Policy{}, fmt.Errorf("%w: %v", postpolicy.ErrForbidden, err)
+	}
+	return a.o.policy(name, ct, time.Now()), nil
+}
+
+// validHost reports whether h, a request's Host, can be the host of the
+// form's URL: a name or address and an optional port.
+func validHost(h string) bool {
+	if h == "" || len(h) > 255 || h[0] == '.' || h[0] == ':' {
+		return false
+	}
+	for i := 0; i < len(h); i++ {
+		c := h[i]
+		if !('a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || strings.IndexByte(".-:[]", c) >= 0) {
+			return false
+		}
+	}
+	return true
+}
+
+// uploadItem is one upload in the page's list.
+type uploadItem struct {
+	Key          string    `json:"key"`
+	Name         string    `json:"name"`
+	Size         int64     `json:"size"`
+	ContentType  string    `json:"content_type,omitempty"`
+	LastModified time.Time `json:"last_modified"`
+	URL          string    `json:"url"`
+}
+
+// listUploads answers GET /api/uploads: the signed-in user's uploads,
+// newest first. For the embedded target they are read from the store; for
+// a real target they are what the page reported during this run.
+func (a *app) listUploads(w http.ResponseWriter, r *http.Request) {
+	name, ok := a.sessions.user(r)
+	if !ok {
+		writeJSONError(w, http.StatusUnauthorized, "sign in to see your uploads")
+		return
+	}
+	prefix := userPrefix(name)
+	var items []uploadItem
+	if a.store != nil {
+		objs, err := a.store.List(a.o.bucket, prefix)
+		if err != nil {
+			a.log.Printf("listing %s: %v", prefix, err)
+			writeJSONError(w, http.StatusInternalServerError, "could not list the uploads")
+			return
+		}
+		for _, o := range objs {
+			items = append(items, uploadItem{
+				Key: o.Key, Name: strings.TrimPrefix(o.Key, prefix), Size: o.Size,
+				ContentType: o.ContentType, LastModified: o.LastModified,
+				URL: "/" + a.o.bucket + "/" + escapeKey(o.Key),
+			})
+		}
+	} else {
+		items = a.reports.list(name)
+	}
+	slices.SortStableFunc(items, func(x, y uploadItem) int {
+		if c := y.LastModified.Compare(x.LastModified); c != 0 {
+			return c
+		}
+		return strings.Compare(x.Key, y.Key)
+	})
+	if items == nil {
+		items = []uploadItem{}
+	}
+	writeJSONResponse(w, http.StatusOK, struct {
+		Uploads  []uploadItem `json:"uploads"`
+		Verified bool         `json:"verified"`
+	}{items, a.store != nil})
+}
+
+// reportUpload answers POST /api/uploads, with which the page reports an
+// upload a real target accepted: {"key": ..., "size": ...}. The report is
+// not checked against the bucket; it only has to be under the user's
+// prefix and within the policy's size range.
+func (a *app) reportUpload(w http.ResponseWriter, r *http.Request) {
+	name, ok := a.sessions.user(r)
+	if !ok {
+		writeJSONError(w, http.StatusUnauthorized, "sign in to report an upload")
+		return
+	}
+	r.Body = http.MaxBytesReader(w, r.Body, 4<<10)
+	var in struct {
+		Key         string `json:"key"`
+		Size        int64  `json:"size"`
+		ContentType string `json:"content_type"`
+	}
+	if err := json.NewDecoder(r.Body).Decode(&in); err != nil {
+		writeJSONError(w, http.StatusBadRequest, "want {\"key\": ..., \"size\": ...}")
+		return
+	}
+	prefix := userPrefix(name)
+	switch {
+	case !strings.HasPrefix(in.Key, prefix) || len(in.Key) == len(prefix) || len(in.Key) > 1024 || !utf8.ValidString(in.Key):
+		writeJSONError(w, http.StatusBadRequest, "the key must be under "+prefix)
+		return
+	case in.Size < 1 || in.Size > int64(a.o.maxSize):
+		writeJSONError(w, http.StatusBadRequest, "the size is outside the policy's range")
+		return
+	case in.ContentType != "" && !validContentType(in.ContentType):
+		in.ContentType = ""
+	}
+	a.reports.add(name, uploadItem{
+		Key: in.Key, Name: strings.TrimPrefix(in.Key, prefix), Size: in.Size, ContentType: in.ContentType,
+		LastModified: time.Now().UTC().Truncate(time.Second),
+		URL:          strings.TrimSuffix(a.targetURL, "/") + "/" + escapeKey(in.Key),
+	})
+	w.WriteHeader(http.StatusNoContent)
+}
+
+// uploadReports keeps, in memory, the uploads the page reported to a real
+// target, per user.
+type uploadReports struct {
+	mu     sync.Mutex
+	byUser map[string][]uploadItem
+}
+
+// maxReports is how many uploads per user uploadReports keeps.
+const maxReports = 100
+
+func (u *uploadReports) add(name string, it uploadItem) {
+	u.mu.Lock()
+	defer u.mu.Unlock()
+	items := slices.DeleteFunc(u.byUser[name], func(x uploadItem) bool { return x.Key == it.Key })
+	items = append(items, it)
+	if len(items) > maxReports {
+		items = items[len(items)-maxReports:]
+	}
+	u.byUser[name] = items
+}
+
+func (u *uploadReports) list(name string) []uploadItem {
+	u.mu.Lock()
+	defer u.mu.Unlock()
+	return slices.Clone(u.byUser[name])
+}
+
+// escapeKey returns key as a URL path, each segment escaped.
+func escapeKey(key string) string {
+	parts := strings.Split(key, "/")
+	for i, p := range parts {
+		parts[i] = url.PathEscape(p)
+	}
+	return strings.Join(parts, "/")
+}
+
+// writeJSONResponse answers v as JSON with status.
+func writeJSONResponse(w http.ResponseWriter, status int, v any) {
+	b, err := json.Marshal(v)
+	if err != nil {
+		http.Error(w, "internal error", http.StatusInternalServerError)
+		return
+	}
+	h := w.Header()
+	h.Set("Content-Type", "application/json")
+	h.Set("Cache-Control", "no-store")
+	w.WriteHeader(status)
+	w.Write(b)
+}
+
+// writeJSONError answers {"error": msg} with status, as FormHandler does.
+func writeJSONError(w http.ResponseWriter, status int, msg string) {
+	writeJSONResponse(w, status, struct {
+		Error string `json:"error"`
+	}{msg})
+}
+
+// sessionCookieName is the name of the session cookie.
+const sessionCookieName = "postpolicy_session"
+
+// sessions issues and checks session cookies: NAME.EXPIRY.MAC, where MAC
+// is the HMAC-SHA256 of the name and expiry (Unix seconds) under a key
+// made at random for the process.
+type sessions struct {
+	key [32]byte
+	ttl time.Duration
+	now func() time.Time
+}
+
+func newSessions(ttl time.Duration) *sessions {
+	s := &sessions{ttl: ttl, now: time.Now}
+	rand.Read(s.key[:])
+	return s
+}
+
+func (s *sessions) mac(name string, exp int64) string {
+	m := hmac.New(sha256.New, s.key[:])
+	m.Write([]byte("postpolicy serve session\x00" + name + "\x00" + strconv.FormatInt(exp, 10)))
+	return base64.RawURLEncoding.EncodeToString(m.Sum(nil))
+}
+
+// cookie returns the session cookie of name: HttpOnly, SameSite=Lax, and
+// Secure when the request came over TLS.
+func (s *sessions) cookie(name string, secure bool) *http.Cookie {
+	exp := s.now().Add(s.ttl)
+	return &http.Cookie{
+		Name:     sessionCookieName,
+		Value:    name + "." + strconv.FormatInt(exp.Unix(), 10) + "." + s.mac(name, exp.Unix()),
+		Path:     "/",
+		MaxAge:   int(s.ttl / time.Second),
+		HttpOnly: true,
+		Secure:   secure,
+		SameSite: http.SameSiteLaxMode,
+	}
+}
+
+// user returns the name of the request's session, and whether it has a
+// valid, unexpired one.
+func (s *sessions) user(r *http.Request) (string, bool) {
+	c, err := r.Cookie(sessionCookieName)
+	if err != nil {
+		return "", false
+	}
+	parts := strings.Split(c.Value, ".")
+	if len(parts) != 3 || !validUserName(parts[0]) {
+		return "", false
+	}
+	exp, err := strconv.ParseInt(parts[1], 10, 64)
+	if err != nil || !hmac.Equal([]byte(parts[2]), []byte(s.mac(parts[0], exp))) {
+		return "", false
+	}
+	if s.now().Unix() >= exp {
+		return "", false
+	}
+	return parts[0], true
+}
+
+// validUserName reports whether name is 1 to 32 of a-z, 0-9, '-' and '_':
+// safe in a key prefix, a cookie and a log line.
+func validUserName(name string) bool {
+	if len(name) < 1 || len(name) > 32 {
+		return false
+	}
+	for i := 0; i < len(name); i++ {
+		c := name[i]
+		if !('a' <= c && c <= 'z' || '0' <= c && c <= '9' || c == '-' || c == '_') {
+			return false
+		}
+	}
+	return true
+}
+
+// statusWriter records the status and size of a response for the log.
+type statusWriter struct {
+	http.ResponseWriter
+	status int
+	bytes  int64
+}
+
+func (w *statusWriter) WriteHeader(code int) {
+	if w.status == 0 && code >= 200 {
+		w.status = code
+	}
+	w.ResponseWriter.WriteHeader(code)
+}
+
+func (w *statusWriter) Write(b []byte) (int, error) {
+	if w.status == 0 {
+		w.status = http.StatusOK
+	}
+	n, err := w.ResponseWriter.Write(b)
+	w.bytes += int64(n)
+	return n, err
+}
+
+// Unwrap lets http.ResponseController reach the server's ResponseWriter.
+func (w *statusWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
+
+// logRequests logs one line per request: method, escaped path, status,
+// bytes sent and duration. It never logs the query string, headers,
+// cookies or form values.
+func logRequests(h http.Handler, l *log.Logger) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		start := time.Now()
+		sw := &statusWriter{ResponseWriter: w}
+		h.ServeHTTP(sw, r)
+		status := sw.status
+		if status == 0 {
+			status = http.StatusOK
+		}
+		l.Printf("%s %s %d %dB %s", r.Method, r.URL.EscapedPath(), status, sw.bytes, time.Since(start).Round(time.Microsecond))
+	})
+}

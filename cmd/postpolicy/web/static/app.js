@@ -1,0 +1,236 @@
+// The upload page of "postpolicy serve". For each upload it asks the
+// backend for a freshly signed form (GET /api/form), then posts the form's
+// fields, the fields the page adds itself, and the file, last, straight to
+// the form's URL, showing the upload's progress and the store's answer.
+// Signing in and out are plain HTML forms and need no script.
+"use strict";
+
+(function () {
+  const app = document.getElementById("app");
+  const form = document.getElementById("upload-form");
+  if (!app || !form) {
+    return; // signed out
+  }
+  const fileInput = document.getElementById("file");
+  const drop = document.getElementById("drop");
+  const button = document.getElementById("upload");
+  const progress = document.getElementById("progress");
+  const result = document.getElementById("result");
+  const list = document.getElementById("uploads");
+  const chosen = document.getElementById("chosen");
+  const remote = app.dataset.target === "remote";
+
+  // show sets the result: state is "busy", "ok" or "error" (also set as
+  // data-state, which tests wait for), title is shown in bold.
+  function show(state, title, detail) {
+    result.dataset.state = state;
+    result.className = "result " + state;
+    result.textContent = "";
+    const strong = document.createElement("strong");
+    strong.textContent = title;
+    result.append(strong);
+    if (detail) {
+      result.append(" " + detail);
+    }
+  }
+
+  function sizeText(n) {
+    const units = ["bytes", "KiB", "MiB", "GiB"];
+    let i = 0;
+    let v = n;
+    while (v >= 1024 && i < units.length - 1) {
+      v /= 1024;
+      i++;
+    }
+    if (i === 0) {
+      return n === 1 ? "1 byte" : n + " bytes";
+    }
+    return (v < 10 ? v.toFixed(1) : Math.round(v)) + " " + units[i];
+  }
+
+  // xmlText returns the text of the first element named tag in the XML
+  // document text, or "".
+  function xmlText(text, tag) {
+    if (!text) {
+      return "";
+    }
+    const doc = new DOMParser().parseFromString(text, "application/xml");
+    const el = doc.getElementsByTagName(tag)[0];
+    return el ? el.textContent : "";
+  }
+
+  // getForm asks the backend for a signed form for a file of type type.
+  async function getForm(type) {
+    let resp;
+    try {
+      resp = await fetch("/api/form?content_type=" + encodeURIComponent(type), {
+        headers: { Accept: "application/json" },
+        credentials: "same-origin",
+        cache: "no-store",
+      });
+    } catch (e) {
+      throw new Error("the server could not be reached.");
+    }
+    const body = await resp.json().catch(() => ({}));
+    if (resp.status === 401) {
+      throw new Error("you are signed out (the server may have restarted); reload the page and sign in again.");
+    }
+    if (!resp.ok) {
+      throw new Error(body.error || "the server answered HTTP " + resp.status + ".");
+    }
+    return body;
+  }
+
+  // post sends data to url with XMLHttpRequest, whose upload events give
+  // a real progress bar, and resolves with the status and body.
+  function post(url, data) {
+    return new Promise((resolve) => {
+      const xhr = new XMLHttpRequest();
+      xhr.open("POST", url);
+      xhr.upload.addEventListener("progress", (e) => {
+        if (e.lengthComputable) {
+          progress.max = e.total;
+          progress.value = e.loaded;
+        }
+      });
+      xhr.addEventListener("load", () => resolve({ status: xhr.status, body: xhr.responseText }));
+      xhr.addEventListener("error", () => resolve({ status: 0, body: "" }));
+      xhr.addEventListener("abort", () => resolve({ status: 0, body: "" }));
+      xhr.send(data);
+    });
+  }
+
+  async function upload(file) {
+    // The policy checks Content-Type; browsers do not send it as a field on
+    // their own, so the page adds the file's type.
+    const type = file.type || "application/octet-stream";
+    button.disabled = true;
+    progress.max = 100;
+    progress.value = 0;
+    try {
+      show("busy", "Signing…", "asking the server for an upload form.");
+      let signed;
+      try {
+        signed = await getForm(type);
+      } catch (e) {
+        show("error", "No upload form:", e.message);
+        return;
+      }
+
+      // The signed fields in order, then the page's own fields, then the
+      // file: the store ignores anything after the file.
+      const data = new FormData();
+      for (const [name, value] of Object.entries(signed.fields)) {
+        data.append(name, value);
+      }
+      data.append("Content-Type", type);
+      data.append("file", file);
+
+      show("busy", "Uploading…", file.name + " (" + sizeText(file.size) + ")");
+      const answer = await post(signed.url, data);
+      if (answer.status >= 200 && answer.status < 300) {
+        progress.value = progress.max;
+        const key = xmlText(answer.body, "Key") || signed.fields.key.replace("${filename}", file.name);
+        show("ok", "Uploaded:", key + " (" + sizeText(file.size) + ").");
+        if (remote) {
+          await fetch("/api/uploads", {
+            method: "POST",
+            headers: { "Content-Type": "application/json" },
+            credentials: "same-origin",
+            body: JSON.stringify({ key: key, size: file.size, content_type: type }),
+          }).catch(() => {});
+        }
+        await refresh();
+        return;
+      }
+      if (answer.status === 0) {
+        show("error", "Upload failed:", "the store could not be reached, or closed the connection " +
+          "before answering (some stores do when a file is far over the size limit), " +
+          "or it does not allow this page's origin (CORS).");
+        return;
+      }
+      const code = xmlText(answer.body, "Code");
+      const message = xmlText(answer.body, "Message");
+      let detail = code ? code + ": " + message : "the store answered HTTP " + answer.status + ".";
+      // ProposedSize may count only the bytes read before the store gave
+      // up; the file's own size is what the user knows.
+      const maxAllowed = xmlText(answer.body, "MaxSizeAllowed");
+      if (code === "EntityTooLarge" && maxAllowed) {
+        detail += " (the file is " + sizeText(file.size) + "; the limit is " + sizeText(Number(maxAllowed)) + ")";
+      }
+      show("error", "Refused by the store:", detail);
+    } finally {
+      button.disabled = false;
+    }
+  }
+
+  async function refresh() {
+    let body;
+    try {
+      const resp = await fetch("/api/uploads", { credentials: "same-origin", cache: "no-store" });
+      if (!resp.ok) {
+        return;
+      }
+      body = await resp.json();
+    } catch (e) {
+      return;
+    }
+    list.textContent = "";
+    if (!body.uploads || body.uploads.length === 0) {
+      const li = document.createElement("li");
+      li.className = "empty";
+      li.textContent = "No uploads yet.";
+      list.append(li);
+      return;
+    }
+    for (const u of body.uploads) {
+      const li = document.createElement("li");
+      const a = document.createElement("a");
+      a.href = u.url;
+      a.textContent = u.name;
+      a.title = u.key;
+      const meta = document.createElement("span");
+      meta.className = "meta";
+      meta.textContent = sizeText(u.size) + (u.content_type ? ", " + u.content_type : "");
+      li.append(a, " ", meta);
+      list.append(li);
+    }
+  }
+
+  function describe(file) {
+    chosen.textContent = file ? "Chosen: " + file.name + " (" + sizeText(file.size) + ")" : "";
+  }
+
+  fileInput.addEventListener("change", () => describe(fileInput.files[0]));
+
+  form.addEventListener("submit", (e) => {
+    e.preventDefault();
+    const file = fileInput.files[0];
+    if (!file) {
+      show("error", "No file:", "choose a file first.");
+      fileInput.focus();
+      return;
+    }
+    upload(file);
+  });
+
+  for (const name of ["dragenter", "dragover"]) {
+    drop.addEventListener(name, (e) => {
+      e.preventDefault();
+      drop.classList.add("over");
+    });
+  }
+  for (const name of ["dragleave", "drop"]) {
+    drop.addEventListener(name, () => drop.classList.remove("over"));
+  }
+  drop.addEventListener("drop", (e) => {
+    e.preventDefault();
+    const file = e.dataTransfer && e.dataTransfer.files[0];
+    if (file && !button.disabled) {
+      describe(file);
+      upload(file);
+    }
+  });
+
+  refresh();
+})();
