@@ -73,8 +73,11 @@ func (f *Form) Values() url.Values {
 //
 //	{"url":"https://…/","method":"POST","fields":{"key":"…",…,"x-amz-signature":"…"}}
 //
-// The page appends its own fields (PageConditions), then the file, to a
-// FormData built from fields in this order.
+// When the page must add fields itself, a "pageConditions" member lists
+// what their values must satisfy, for example
+// [{"field":"Content-Type","op":"starts-with","value":"image/"}]; code that
+// does not know it ignores it. The page appends those fields, then the
+// file, to a FormData built from fields in this order.
 func (f *Form) MarshalJSON() ([]byte, error) {
 	n := 64 + len(f.URL)
 	for _, fl := range f.Fields {
@@ -92,7 +95,24 @@ func (f *Form) MarshalJSON() ([]byte, error) {
 		b = append(b, ':')
 		b = appendJSONString(b, fl.Value)
 	}
-	return append(b, "}}"...), nil
+	b = append(b, '}')
+	if len(f.PageConditions) > 0 {
+		b = append(b, `,"pageConditions":[`...)
+		for i, c := range f.PageConditions {
+			if i > 0 {
+				b = append(b, ',')
+			}
+			b = append(b, `{"field":`...)
+			b = appendJSONString(b, c.field)
+			b = append(b, `,"op":`...)
+			b = appendJSONString(b, c.op.String())
+			b = append(b, `,"value":`...)
+			b = appendJSONString(b, c.value)
+			b = append(b, '}')
+		}
+		b = append(b, ']')
+	}
+	return append(b, '}'), nil
 }
 
 var formTemplate = template.Must(template.New("form").Parse(

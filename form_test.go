@@ -176,6 +176,7 @@ func TestFormMarshalJSON(t *testing.T) {
 	}
 	var top []string
 	var fields []postpolicy.Field
+	var page []map[string]string
 	var method, u string
 	if tok() != json.Delim('{') {
 		t.Fatal("not an object")
@@ -201,6 +202,10 @@ func TestFormMarshalJSON(t *testing.T) {
 				fields = append(fields, postpolicy.Field{Name: name, Value: value})
 			}
 			tok()
+		case "pageConditions":
+			if err := dec.Decode(&page); err != nil {
+				t.Fatal(err)
+			}
 		default:
 			t.Fatalf("unexpected key %q", k)
 		}
@@ -209,8 +214,12 @@ func TestFormMarshalJSON(t *testing.T) {
 	if _, err := dec.Token(); err != io.EOF {
 		t.Errorf("data after the object")
 	}
-	if diff := cmp.Diff([]string{"url", "method", "fields"}, top); diff != "" {
+	if diff := cmp.Diff([]string{"url", "method", "fields", "pageConditions"}, top); diff != "" {
 		t.Errorf("keys (-want +got):\n%s", diff)
+	}
+	// The page must set Content-Type itself: the JSON says what to satisfy.
+	if diff := cmp.Diff([]map[string]string{{"field": "Content-Type", "op": "starts-with", "value": "image/"}}, page); diff != "" {
+		t.Errorf("pageConditions (-want +got):\n%s", diff)
 	}
 	if u != form.URL || method != "POST" {
 		t.Errorf("url %q, method %q", u, method)

@@ -16,6 +16,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 )
 
 // ErrUnknownAccessKey is returned by a [Verifier]'s Lookup for an access
@@ -124,7 +125,10 @@ type Upload struct {
 	// VerifyFields). Reading it enforces content-length-range: it returns
 	// an *S3Error (EntityTooLarge, EntityTooSmall, IncompleteBody) instead
 	// of the last bytes or io.EOF when the file breaks it. A server must
-	// read File to io.EOF, and store the object only then.
+	// read File to io.EOF, and store the object only then. The
+	// EntityTooLarge error's ProposedSize is the number of bytes read when
+	// the maximum was passed: a lower bound of the file's size, since the
+	// rest is never read.
 	File io.Reader
 
 	minSize, maxSize int64
@@ -335,6 +339,10 @@ func (v *Verifier) VerifyFields(ctx context.Context, bucket string, fields []Fie
 	u := &Upload{Bucket: bucket, AccessKeyID: accessKeyID, Policy: pol, Filename: filename}
 	u.Fields = expandFilename(fields, filename)
 	u.Key, _ = u.Get("key")
+	if !utf8.ValidString(u.Key) {
+		return nil, s3err(CodeInvalidArgument, http.StatusBadRequest, "Object keys must be valid UTF-8.",
+			Field{"ArgumentName", "key"})
+	}
 	if len(u.Key) > maxKeyLen {
 		return nil, s3err(CodeKeyTooLong, http.StatusBadRequest, "Your key is too long", Field{"Size", strconv.Itoa(len(u.Key))}, Field{"MaxSizeAllowed", strconv.Itoa(maxKeyLen)})
 	}

@@ -62,6 +62,11 @@ type Handler struct {
 	// BaseHost, when set, enables virtual-hosted-style requests: a Host of
 	// BUCKET.BaseHost (any port) names BUCKET.
 	BaseHost string
+	// DrainLimit is how much of a refused upload's body the handler reads
+	// and discards after answering, so that a browser still sending the
+	// file reads S3's error instead of a reset connection; 0 means 64 MiB,
+	// a negative value none. Larger bodies are cut off, as S3 does.
+	DrainLimit int64
 }
 
 func (h *Handler) hasBucket(b string) bool {
@@ -123,6 +128,13 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 }
 
+func (h *Handler) drainLimit() int64 {
+	if h.DrainLimit == 0 {
+		return 64 << 20
+	}
+	return h.DrainLimit
+}
+
 func resourceType(key string) string {
 	if key == "" {
 		return "BUCKET"
@@ -141,6 +153,12 @@ func setCORS(w http.ResponseWriter, r *http.Request) {
 }
 
 func (h *Handler) post(w http.ResponseWriter, r *http.Request, bucket string, virtual bool) {
+	// A refused upload is answered before its file has been read; with full
+	// duplex the answer can go out while the rest is read and discarded.
+	if limit := h.drainLimit(); limit > 0 {
+		http.NewResponseController(w).EnableFullDuplex()
+		defer io.Copy(io.Discard, io.LimitReader(r.Body, limit))
+	}
 	up, err := h.Verifier.Verify(r, bucket)
 	if err != nil {
 		postpolicy.WriteError(w, err)
@@ -185,6 +203,10 @@ func (h *Handler) get(w http.ResponseWriter, r *http.Request, bucket, key string
 		ct = "binary/octet-stream"
 	}
 	hdr.Set("Content-Type", ct)
+	// Objects may be served from an application's own origin: sandboxed,
+	// an uploaded HTML or SVG file cannot run script as that origin.
+	hdr.Set("Content-Security-Policy", "sandbox")
+	hdr.Set("X-Content-Type-Options", "nosniff")
 	hdr.Set("Content-Length", strconv.FormatInt(info.Size, 10))
 	hdr.Set("ETag", `"`+info.ETag+`"`)
 	hdr.Set("Last-Modified", info.LastModified.UTC().Format(http.TimeFormat))

@@ -173,7 +173,10 @@ func decodeForm(t *testing.T, out string) (keys []string, url string, fields [][
 			}
 			next()
 		default:
-			next()
+			var skip json.RawMessage
+			if err := dec.Decode(&skip); err != nil {
+				t.Fatalf("decoding the form's %s: %v", k, err)
+			}
 		}
 	}
 	next()
@@ -274,13 +277,13 @@ func TestREADMECommand(t *testing.T) {
 	var line string
 	sc := bufio.NewScanner(bytes.NewReader(readme))
 	for sc.Scan() {
-		if strings.Contains(sc.Text(), "go run ./cmd/postpolicy") {
+		if strings.Contains(sc.Text(), "go run ./cmd/postpolicy sign") {
 			line = sc.Text()
 			break
 		}
 	}
 	if line == "" {
-		t.Fatal("README.md has no 'go run ./cmd/postpolicy' command")
+		t.Fatal("README.md has no go run ./cmd/postpolicy sign command")
 	}
 	words := shellWords(t, line)
 	env := map[string]string{}
@@ -320,7 +323,7 @@ func TestREADMECommand(t *testing.T) {
 	wantSignature := hex.EncodeToString(mac.Sum(nil))
 
 	keys, url, fields := decodeForm(t, r.stdout)
-	if diff := cmp.Diff([]string{"url", "method", "fields"}, keys); diff != "" {
+	if diff := cmp.Diff([]string{"url", "method", "fields", "pageConditions"}, keys); diff != "" {
 		t.Errorf("members (-want +got):\n%s", diff)
 	}
 	if url != g.URL {
@@ -375,7 +378,8 @@ func TestSignGoldenJSON(t *testing.T) {
 		}
 		text.WriteString("\n")
 	}
-	text.WriteString("  }\n}\n")
+	// The page sets Content-Type; the JSON says what it must start with.
+	text.WriteString("  },\n  \"pageConditions\": [\n    {\n      \"field\": \"Content-Type\",\n      \"op\": \"starts-with\",\n      \"value\": \"image/\"\n    }\n  ]\n}\n")
 	if diff := cmp.Diff(text.String(), r.stdout); diff != "" {
 		t.Errorf("output text (-want +got):\n%s", diff)
 	}

@@ -12,7 +12,6 @@ import (
 	"errors"
 	"fmt"
 	"html/template"
-	"io"
 	"io/fs"
 	"log"
 	"net/http"
@@ -128,26 +127,15 @@ func (a *app) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 // receiver returns the embedded S3 POST endpoint: postpolicytest.Handler
 // with a Verifier for the credentials and the disk store.
 func (a *app) receiver() http.Handler {
-	h := &postpolicytest.Handler{
-		Verifier: &postpolicy.Verifier{Lookup: postpolicy.Keys(a.creds), Region: a.o.region},
-		Store:    a.store,
-		Buckets:  []string{a.o.bucket},
+	// The handler serves objects sandboxed (they share the page's origin)
+	// and reads the rest of a refused upload, up to the size limit and
+	// some, so that the browser reads S3's error rather than a reset.
+	return &postpolicytest.Handler{
+		Verifier:   &postpolicy.Verifier{Lookup: postpolicy.Keys(a.creds), Region: a.o.region},
+		Store:      a.store,
+		Buckets:    []string{a.o.bucket},
+		DrainLimit: int64(a.o.maxSize) + 32<<20,
 	}
-	drainLimit := int64(a.o.maxSize) + 32<<20
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		// Objects are served from the page's origin: sandboxed, an
-		// uploaded HTML or SVG file cannot run script as the page.
-		w.Header().Set("Content-Security-Policy", "sandbox")
-		if r.Method == http.MethodPost {
-			// A refused upload is answered before its file has been read.
-			// A browser still sending the file may then see the connection
-			// reset instead of the answer; reading the rest (up to a limit)
-			// after answering lets it read S3's error.
-			http.NewResponseController(w).EnableFullDuplex()
-			defer io.Copy(io.Discard, io.LimitReader(r.Body, drainLimit))
-		}
-		h.ServeHTTP(w, r)
-	})
 }
 
 // pageData is what the page's template shows.
