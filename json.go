@@ -17,6 +17,15 @@ import (
 
 const hexDigits = "0123456789abcdef"
 
+// plainJSON marks the bytes a JSON string holds as they are: printable ASCII
+// except '"' and '\\'.
+var plainJSON = func() (t [256]bool) {
+	for c := 0x20; c < utf8.RuneSelf; c++ {
+		t[c] = c != '"' && c != '\\'
+	}
+	return t
+}()
+
 // appendJSONString appends s to b as a JSON string literal.
 //
 // Escaped: '"' and '\\'; control characters below U+0020 (as \b, \f, \n,
@@ -35,11 +44,11 @@ func appendJSONChars(b []byte, s string) []byte {
 	start := 0
 	for i := 0; i < len(s); {
 		c := s[i]
+		if plainJSON[c] {
+			i++
+			continue
+		}
 		if c < utf8.RuneSelf {
-			if c >= 0x20 && c != '"' && c != '\\' {
-				i++
-				continue
-			}
 			b = append(b, s[start:i]...)
 			switch c {
 			case '"', '\\':
@@ -150,7 +159,7 @@ func appendDigits(b []byte, n, width int) []byte {
 // appendCondition appends c in the JSON form S3 documents for its kind:
 // exact matches as one-member objects ({"acl":"public-read"}), starts-with
 // and content-length-range as three-element arrays.
-func appendCondition(b []byte, c Condition) []byte {
+func appendCondition(b []byte, c *Condition) []byte {
 	switch c.op {
 	case OpEq:
 		b = append(b, '{')

@@ -136,7 +136,7 @@ func TestAppendCondition(t *testing.T) {
 		{"field with U+2028", StartsWith("a\u2028", ""), `["starts-with","$a\u2028",""]`},
 	} {
 		t.Run(c.name, func(t *testing.T) {
-			got := appendCondition(nil, c.c)
+			got := appendCondition(nil, &c.c)
 			if string(got) != c.want {
 				t.Errorf("appendCondition = %s, want %s", got, c.want)
 			}

@@ -47,11 +47,11 @@ type Policy struct {
 func (p Policy) MarshalJSON() ([]byte, error) {
 	b := make([]byte, 0, 64+64*len(p.Conditions))
 	b = append(b, `{"conditions":[`...)
-	for i, c := range p.Conditions {
+	for i := range p.Conditions {
 		if i > 0 {
 			b = append(b, ',')
 		}
-		b = appendCondition(b, c)
+		b = appendCondition(b, &p.Conditions[i])
 	}
 	b = append(b, `],"expiration":`...)
 	b = appendExpiration(b, p.Expiration)
@@ -97,6 +97,11 @@ const (
 // linter collects problems. Its methods allocate only when they find one.
 type linter struct {
 	problems []Problem
+	// trustedBucket is a bucket name known to pass the naming rules (the
+	// Signer's last), so that its check can be skipped.
+	trustedBucket string
+	// sharedFields records that some field has several conditions.
+	sharedFields bool
 }
 
 func (l *linter) add(field string, rule Rule, format string, args ...any) {
@@ -110,8 +115,8 @@ func (l *linter) warn(field string, rule Rule, format string, args ...any) {
 // policy checks an expiration and a list of conditions.
 func (l *linter) policy(exp time.Time, conds []Condition, at time.Time) {
 	l.expiration(exp, at)
-	for i, c := range conds {
-		l.condition(i, c)
+	for i := range conds {
+		l.condition(i, &conds[i])
 	}
 	l.crossChecks(conds)
 }
@@ -136,7 +141,7 @@ func (l *linter) expiration(exp, at time.Time) {
 }
 
 // condition checks one condition on its own.
-func (l *linter) condition(i int, c Condition) {
+func (l *linter) condition(i int, c *Condition) {
 	switch c.op {
 	case OpContentLengthRange:
 		l.contentLengthRange(c)
@@ -147,15 +152,15 @@ func (l *linter) condition(i int, c Condition) {
 		return
 	}
 	f := c.field
-	if !l.fieldName(f) {
+	var buf [64]byte
+	lf, ok := l.fieldName(f, &buf)
+	if !ok {
 		return
 	}
-	if !utf8.ValidString(c.value) || (c.source == SourceForm && !utf8.ValidString(c.formValue)) {
+	if !utf8.ValidString(c.value) || (c.source == SourceForm && c.formValue != c.value && !utf8.ValidString(c.formValue)) {
 		l.add(f, RuleInvalidUTF8, "the value of %s is not valid UTF-8; the policy is a UTF-8 document", c)
 		return
 	}
-	var buf [64]byte
-	lf := lowerBytes(&buf, f)
 	switch string(lf) {
 	case "policy", "x-amz-signature", "file":
 		l.add(f, RuleNotInPolicy, "%s is never checked against the policy; remove the condition", f)
@@ -177,32 +182,47 @@ func (l *linter) condition(i int, c Condition) {
 }
 
 // fieldName checks a condition's field name and reports whether the other
-// checks can go on.
-func (l *linter) fieldName(f string) bool {
+// checks can go on; it returns the name with ASCII letters in lower case,
+// in buf when it fits, so that switch string(lower) does not allocate.
+func (l *linter) fieldName(f string, buf *[64]byte) (lower []byte, ok bool) {
 	switch {
 	case f == "":
 		l.add("", RuleFieldName, "a condition has an empty field name")
-		return false
+		return nil, false
 	case f[0] == '$':
 		l.add(f, RuleFieldName, "field name %q starts with \"$\"; write it without, the policy adds it", f)
-		return false
-	case !utf8.ValidString(f):
-		l.add(f, RuleInvalidUTF8, "field name %q is not valid UTF-8", f)
-		return false
-	case strings.EqualFold(f, "content-length-range"):
-		l.add(f, RuleFieldName, "content-length-range is not a form field; use ContentLengthRange")
-		return false
+		return nil, false
 	}
+	lower = buf[:0]
+	if len(f) > len(buf) {
+		lower = make([]byte, 0, len(f))
+	}
+	ascii := true
 	for i := 0; i < len(f); i++ {
-		if c := f[i]; c < 0x21 || c == 0x7f || c == '"' || c == '\\' {
+		c := f[i]
+		switch {
+		case c >= 0x80:
+			ascii = false
+		case c < 0x21 || c == 0x7f || c == '"' || c == '\\':
 			l.add(f, RuleFieldName, "field name %q holds a character (%q) that a multipart form field name cannot carry", f, c)
-			return false
+			return nil, false
+		case 'A' <= c && c <= 'Z':
+			c += 'a' - 'A'
 		}
+		lower = append(lower, c)
 	}
-	return true
+	switch {
+	case !ascii && !utf8.ValidString(f):
+		l.add(f, RuleInvalidUTF8, "field name %q is not valid UTF-8", f)
+		return nil, false
+	case string(lower) == "content-length-range":
+		l.add(f, RuleFieldName, "content-length-range is not a form field; use ContentLengthRange")
+		return nil, false
+	}
+	return lower, true
 }
 
-func (l *linter) contentLengthRange(c Condition) {
+func (l *linter) contentLengthRange(c *Condition) {
 	switch {
 	case c.min < 0 || c.max < 0:
 		l.add("content-length-range", RuleRangeNegative, "%s has a negative bound; S3 would answer 400 InvalidPolicyDocument", c)
@@ -219,13 +239,16 @@ var storageClasses = []string{"STANDARD", "REDUCED_REDUNDANCY", "STANDARD_IA", "
 
 // knownField checks the values of exact matches on fields whose values S3
 // restricts; lf is the field name in lower case.
-func (l *linter) knownField(c Condition, lf []byte) {
+func (l *linter) knownField(c *Condition, lf []byte) {
 	if c.op != OpEq {
 		return
 	}
 	f, v := c.field, c.value
 	switch string(lf) {
 	case "bucket":
+		if v == l.trustedBucket && v != "" {
+			break
+		}
 		if reason := bucketNameProblem(v); reason != "" {
 			l.add(f, RuleBucketName, "bucket name %q %s", v, reason)
 		}
@@ -271,10 +294,16 @@ func (l *linter) knownField(c Condition, lf []byte) {
 // against the conditions on their field, and fields nothing sends.
 func (l *linter) crossChecks(conds []Condition) {
 	var groupBuf [32]int
-	group := groupByField(groupBuf[:0], conds)
+	var hashBuf [32]uint64
+	hashes := hashBuf[:0]
+	for i := range conds {
+		hashes = append(hashes, foldHash(conds[i].field))
+	}
+	group := groupByField(groupBuf[:0], conds, hashes)
 	var bucket, key, checksumAlg int
 	minLen, maxLen, ranges := int64(0), int64(math.MaxInt64), 0
-	for i, c := range conds {
+	for i := range conds {
+		c := &conds[i]
 		switch c.op {
 		case OpContentLengthRange:
 			ranges++
@@ -284,14 +313,14 @@ func (l *linter) crossChecks(conds []Condition) {
 		default:
 			continue
 		}
-		switch {
-		case strings.EqualFold(c.field, "bucket"):
+		switch h := hashes[i]; {
+		case h == hashBucket && strings.EqualFold(c.field, "bucket"):
 			if c.op == OpEq {
 				bucket++
 			}
-		case strings.EqualFold(c.field, "key"):
+		case h == hashKey && strings.EqualFold(c.field, "key"):
 			key++
-		case strings.EqualFold(c.field, "x-amz-checksum-algorithm") && c.op == OpEq:
+		case h == hashChecksumAlgorithm && c.op == OpEq && strings.EqualFold(c.field, "x-amz-checksum-algorithm"):
 			checksumAlg = i + 1
 		}
 		if group[i] == i {
@@ -315,16 +344,14 @@ func (l *linter) crossChecks(conds []Condition) {
 	}
 }
 
-// groupByField appends to group, for each eq or starts-with condition, the index of
-// the first such condition on the same field (names compared
-// case-insensitively), and -1 for the others. Names are compared through a
-// hash of their lower-case form first, so a policy of n conditions costs n
-// hashes and about n string comparisons, not n².
-func groupByField(group []int, conds []Condition) []int {
-	var hashBuf [32]uint64
-	hashes := hashBuf[:0]
-	for i, c := range conds {
-		hashes = append(hashes, foldHash(c.field))
+// groupByField appends to group, for each eq or starts-with condition, the
+// index of the first such condition on the same field (names compared
+// case-insensitively), and -1 for the others. hashes are the foldHash of
+// the conditions' names: names are compared through them first, so a
+// policy of n conditions costs about n string comparisons, not n².
+func groupByField(group []int, conds []Condition, hashes []uint64) []int {
+	for i := range conds {
+		c := &conds[i]
 		g := -1
 		if c.op == OpEq || c.op == OpStartsWith {
 			g = i
@@ -339,6 +366,12 @@ func groupByField(group []int, conds []Condition) []int {
 	}
 	return group
 }
+
+var (
+	hashBucket            = foldHash("bucket")
+	hashKey               = foldHash("key")
+	hashChecksumAlgorithm = foldHash("x-amz-checksum-algorithm")
+)
 
 // foldHash is FNV-1a over s with ASCII letters in lower case.
 func foldHash(s string) uint64 {
@@ -365,13 +398,17 @@ func hasField(conds []Condition, field string) bool {
 // field checks the conditions on the field of conds[first] together: those
 // whose group is first.
 func (l *linter) field(conds []Condition, group []int, first int) {
+	if l.single(conds, group, first) {
+		return
+	}
 	name := conds[first].field
 	var formValue, eqValue string
 	var hasForm, hasEq, sent bool
-	for j, c := range conds[first:] {
-		if group[first+j] != first {
+	for j := first; j < len(conds); j++ {
+		if group[j] != first {
 			continue
 		}
+		c := &conds[j]
 		switch c.source {
 		case SourceForm:
 			if hasForm && c.formValue != formValue {
@@ -390,10 +427,11 @@ func (l *linter) field(conds []Condition, group []int, first int) {
 			eqValue, hasEq = c.value, true
 		}
 	}
-	for j, c := range conds[first:] {
-		if group[first+j] != first {
+	for j := first; j < len(conds); j++ {
+		if group[j] != first {
 			continue
 		}
+		c := &conds[j]
 		switch {
 		case strings.Contains(c.value, filenameVar):
 			// reported by RuleFilenameInCondition
@@ -406,14 +444,14 @@ func (l *linter) field(conds []Condition, group []int, first int) {
 	if !hasForm && !hasEq {
 		// Only starts-with conditions: a value can begin with all the
 		// prefixes only when each is a prefix of the longest.
-		var longest Condition
-		for j, c := range conds[first:] {
-			if group[first+j] == first && len(c.value) > len(longest.value) {
-				longest = c
+		longest := &conds[first]
+		for j := first; j < len(conds); j++ {
+			if group[j] == first && len(conds[j].value) > len(longest.value) {
+				longest = &conds[j]
 			}
 		}
-		for j, c := range conds[first:] {
-			if group[first+j] == first && !strings.HasPrefix(longest.value, c.value) {
+		for j := first; j < len(conds); j++ {
+			if c := &conds[j]; group[j] == first && !strings.HasPrefix(longest.value, c.value) {
 				l.add(name, RuleConflict, "no value can satisfy both %s and %s", c, longest)
 				break
 			}
@@ -424,10 +462,33 @@ func (l *linter) field(conds []Condition, group []int, first int) {
 	}
 }
 
+// single checks the field of conds[first] when no other condition is on it,
+// the common case, and reports whether it did.
+func (l *linter) single(conds []Condition, group []int, first int) bool {
+	for j := first + 1; j < len(conds); j++ {
+		if group[j] == first {
+			l.sharedFields = true
+			return false
+		}
+	}
+	c := &conds[first]
+	switch c.source {
+	case SourceForm:
+		if !strings.Contains(c.value, filenameVar) && !formValueSatisfies(c, c.formValue) {
+			l.add(c.field, RuleConflict, "the form value %q does not satisfy %s", c.formValue, c)
+		}
+	case SourceNone:
+		if !strings.EqualFold(c.field, "bucket") {
+			l.add(c.field, RuleConditionWithoutField, "neither the form nor the page sends %s, so S3 would answer \"Invalid according to Policy: Policy Condition failed: %s\"; give the condition a form value or mark it FromPage", c.field, c)
+		}
+	}
+	return true
+}
+
 // formValueSatisfies reports whether the form value v meets c whatever the
 // uploaded file is called: S3 replaces ${filename} in v before checking, so
 // only the text before the first ${filename} is known in advance.
-func formValueSatisfies(c Condition, v string) bool {
+func formValueSatisfies(c *Condition, v string) bool {
 	before, _, hasVar := strings.Cut(v, filenameVar)
 	switch c.op {
 	case OpEq:
@@ -521,23 +582,6 @@ func contains(list []string, s string) bool {
 // hasPrefixFold reports whether s begins with prefix, ignoring ASCII case.
 func hasPrefixFold(s, prefix string) bool {
 	return len(s) >= len(prefix) && strings.EqualFold(s[:len(prefix)], prefix)
-}
-
-// lowerBytes returns s with ASCII letters in lower case, in buf when it
-// fits, so that switch string(lowerBytes(…)) does not allocate.
-func lowerBytes(buf *[64]byte, s string) []byte {
-	b := buf[:0]
-	if len(s) > len(buf) {
-		b = make([]byte, 0, len(s))
-	}
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		if 'A' <= c && c <= 'Z' {
-			c += 'a' - 'A'
-		}
-		b = append(b, c)
-	}
-	return b
 }
 
 // looksNumeric reports whether s holds only digits, dots and colons, the

@@ -135,6 +135,15 @@ func (s *Signer) service() string {
 	return s.Service
 }
 
+// lastBucket returns the bucket of the last form signed, whose name
+// therefore passed the checks.
+func (s *Signer) lastBucket() string {
+	if u := s.url.Load(); u != nil {
+		return u.bucket
+	}
+	return ""
+}
+
 // dayKeyFor returns the cached per-day state for the credentials on date,
 // checking the credentials and building it when the day or the credentials
 // changed.
@@ -185,7 +194,7 @@ func (s *Signer) Sign(ctx context.Context, p Policy) (*Form, error) {
 	}
 	t := now().UTC()
 
-	var l linter
+	l := linter{trustedBucket: s.lastBucket()}
 	l.policy(p.Expiration, p.Conditions, t)
 	if hasErrors(l.problems) {
 		return nil, joinProblems(l.problems)
@@ -217,7 +226,7 @@ func (s *Signer) Sign(ctx context.Context, p Policy) (*Form, error) {
 	policyText := values[len(amzDate) : len(amzDate)+len(encoded)]
 	signature := values[len(amzDate)+len(encoded):]
 
-	f := newForm(p.Conditions)
+	f := newForm(p.Conditions, l.sharedFields)
 	f.Expiration = p.Expiration.UTC().Truncate(time.Millisecond)
 	f.Fields = append(f.Fields,
 		Field{"x-amz-algorithm", Algorithm},
@@ -245,20 +254,25 @@ func (s *Signer) Sign(ctx context.Context, p Policy) (*Form, error) {
 const signerFields = 6
 
 // formAlloc holds a Form and room for the fields and page conditions of a
-// typical policy, so that most signatures allocate them together.
+// typical policy, so that most signatures allocate them together. It is
+// kept under 512 bytes, the size up to which the Go allocator handles
+// pointer-holding objects fastest.
 type formAlloc struct {
 	form   Form
-	fields [10 + signerFields]Field
-	page   [4]Condition
+	fields [4 + signerFields]Field
+	page   [1]Condition
 }
 
 // newForm returns a Form whose Fields are those the form carries for conds,
 // in condition order and each once, with room for the Signer's, and whose
 // PageConditions are the conditions on the fields the page supplies.
-func newForm(conds []Condition) *Form {
+//
+// shared says whether some field has several conditions (the linter knows);
+// only then can a field repeat or be both carried and page-supplied.
+func newForm(conds []Condition, shared bool) *Form {
 	n, pages := 0, 0
-	for _, c := range conds {
-		switch c.source {
+	for i := range conds {
+		switch conds[i].source {
 		case SourceForm:
 			n++
 		case SourcePage:
@@ -274,25 +288,29 @@ func newForm(conds []Condition) *Form {
 		page = make([]Condition, 0, pages)
 	}
 next:
-	for _, c := range conds {
+	for i := range conds {
+		c := &conds[i]
 		switch c.source {
 		case SourceForm:
-			for _, f := range fields {
-				if strings.EqualFold(f.Name, c.field) {
+			if shared {
+				if _, carried := fieldValue(fields, c.field); carried {
 					continue next // the linter checked that the values agree
 				}
 			}
 			fields = append(fields, Field{c.field, c.formValue})
 		case SourcePage:
-			page = append(page, c)
+			page = append(page, *c)
 		}
 	}
 	// A field the form carries is not one the page adds, even when another
 	// condition on it is marked SourcePage: the page would send it twice.
-	kept := page[:0]
-	for _, c := range page {
-		if _, carried := fieldValue(fields, c.field); !carried {
-			kept = append(kept, c)
+	kept := page
+	if shared {
+		kept = page[:0]
+		for _, c := range page {
+			if _, carried := fieldValue(fields, c.field); !carried {
+				kept = append(kept, c)
+			}
 		}
 	}
 	if len(kept) == 0 {
