@@ -117,13 +117,28 @@
         return;
       }
 
-      // The signed fields in order, then the page's own fields, then the
-      // file: the store ignores anything after the file.
+      // The signed fields in order, then the fields the form leaves to the
+      // page (its pageConditions say which, and what they must satisfy),
+      // then the file: the store ignores anything after the file.
       const data = new FormData();
       for (const [name, value] of Object.entries(signed.fields)) {
         data.append(name, value);
       }
-      data.append("Content-Type", type);
+      const added = new Set();
+      for (const c of signed.pageConditions || []) {
+        const field = c.field.toLowerCase();
+        if (added.has(field)) {
+          continue;
+        }
+        added.add(field);
+        let value = c.value; // the required value, or the prefix
+        if (field === "content-type") {
+          value = type; // the store checks the file's real type
+        } else if (field === "key" && c.op === "starts-with") {
+          value = c.value + file.name;
+        }
+        data.append(c.field, value);
+      }
       data.append("file", file);
 
       show("busy", "Uploading…", file.name + " (" + sizeText(file.size) + ")");
