@@ -5,15 +5,29 @@
 // every restriction the policy expresses is refused with the server's error
 // code, with no object stored.
 //
+// The browser tests (browser_test.go) drive headless Chromium through
+// chromedp: the page of "postpolicy serve" (built from ../cmd/postpolicy
+// once per test run and started as a subprocess on a loopback port), both
+// against versitygw (serve -endpoint, with the bucket's CORS rule set) and
+// against serve's embedded S3 POST endpoint: sign in, upload with the
+// progress bar reaching 100%, the object read back, an oversize file and a
+// file of the wrong type refused by the store with the page showing its
+// error; and fetch/XMLHttpRequest uploads from a page of another origin,
+// with and without a bucket CORS rule. They leave screenshots of the page
+// after a successful upload in $E2E_ARTIFACTS, else in
+// postpolicy-e2e-artifacts in the temporary directory, and log the paths.
+//
 // It is a module of its own so that the library's go.mod stays free of the
-// AWS SDK, which the tests use only to create the bucket and read objects
-// back. Run it with
+// AWS SDK and chromedp. Run it with
 //
 //	CGO_ENABLED=0 go install -ldflags="-s -w" github.com/versity/versitygw/cmd/versitygw@v1.8.0
+//	apt-get install -y --no-install-recommends chromium
 //	cd e2e && go test -race -v ./...
 //
 // or with bash .ci/e2e from the repository root, which installs the server
-// when it is missing. The tests find the server binary at $VERSITYGW, on
-// $PATH, or in $(go env GOPATH)/bin. Without it they are skipped, except when
-// the environment variable CI is set, where they fail.
+// and Chromium when they are missing. The tests find the server binary at
+// $VERSITYGW, on $PATH, or in $(go env GOPATH)/bin, and Chromium at
+// $CHROME, /usr/bin/chromium, /usr/lib/chromium/chromium or on $PATH.
+// Without them the tests that need them are skipped, saying why, except
+// when the environment variable CI is set, where they fail.
 package e2e

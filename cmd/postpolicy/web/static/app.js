@@ -120,9 +120,13 @@
       // The signed fields in order, then the fields the form leaves to the
       // page (its pageConditions say which, and what they must satisfy),
       // then the file: the store ignores anything after the file.
+      // S3 replaces ${filename} in the key with the file's name; the page
+      // does it itself, which the policy (a starts-with on the user's
+      // prefix) allows, so that stores that do not substitute it (Versity,
+      // s3rver, gofakes3) store the same key instead of a literal one.
       const data = new FormData();
       for (const [name, value] of Object.entries(signed.fields)) {
-        data.append(name, value);
+        data.append(name, name.toLowerCase() === "key" ? value.split("${filename}").join(file.name) : value);
       }
       const added = new Set();
       for (const c of signed.pageConditions || []) {

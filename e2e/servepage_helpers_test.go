@@ -1,0 +1,204 @@
+package e2e
+
+import (
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/chromedp/chromedp"
+)
+
+// The helpers here drive the page of "postpolicy serve"
+// (cmd/postpolicy/web) by its element ids: #name and #signin to sign in,
+// #file and #upload to upload, #progress, #result (whose data-state is
+// "busy", "ok" or "error") and #uploads.
+
+// signIn opens the page at pageURL, signs in as user and waits for the
+// upload form.
+func signIn(t *testing.T, b *browser, pageURL, user string) {
+	t.Helper()
+	b.do(t, "opening "+pageURL,
+		chromedp.Navigate(pageURL),
+		chromedp.WaitVisible(chromedp.ID("name")),
+		chromedp.SendKeys(chromedp.ID("name"), user),
+		chromedp.Click(chromedp.ID("signin")),
+		chromedp.WaitVisible(chromedp.ID("upload")),
+	)
+	if got := b.eval(t, `document.getElementById("user").textContent`); got != user {
+		t.Fatalf("after signing in as %q the page says it is signed in as %q", user, got)
+	}
+}
+
+// recorderJS instruments the signed-in page, for the test only: every
+// XMLHttpRequest records its upload progress events and its final status,
+// and every change of the <progress> bar's value or max is recorded, in
+// window.__e2e. Evaluated through the DevTools protocol, it is not subject
+// to the page's Content-Security-Policy. The wrapper of fetch records the
+// key of each form the page gets from /api/form.
+const recorderJS = `(() => {
+  if (window.__e2e) {
+    return "already installed";
+  }
+  const rec = { xhrs: [], bar: [], forms: [] };
+  window.__e2e = rec;
+  const send = XMLHttpRequest.prototype.send;
+  XMLHttpRequest.prototype.send = function (body) {
+    const x = { events: [], status: null };
+    rec.xhrs.push(x);
+    this.upload.addEventListener("progress", (e) => {
+      x.events.push({ loaded: e.loaded, total: e.total, computable: e.lengthComputable });
+    });
+    this.addEventListener("loadend", () => { x.status = this.status; });
+    return send.call(this, body);
+  };
+  const bar = document.getElementById("progress");
+  new MutationObserver(() => rec.bar.push({ value: bar.value, max: bar.max }))
+    .observe(bar, { attributes: true, attributeFilter: ["value", "max"] });
+  const fetch0 = window.fetch;
+  window.fetch = async function (input, init) {
+    const resp = await fetch0.call(window, input, init);
+    const url = typeof input === "string" ? input : input.url;
+    if (!url.startsWith("/api/form") || !resp.ok) {
+      return resp;
+    }
+    const body = await resp.clone().json();
+    rec.forms.push({ key: body.fields.key });
+    return resp;
+  };
+  return "installed";
+})()`
+
+// installRecorder evaluates recorderJS in the page; a navigation removes it.
+func installRecorder(t *testing.T, b *browser) {
+	t.Helper()
+	if got := b.eval(t, recorderJS); got != "installed" {
+		t.Fatalf("installing the recorder: %s", got)
+	}
+}
+
+// xhrRecord is what the recorder saw of one XMLHttpRequest.
+type xhrRecord struct {
+	Events []struct {
+		Loaded     int64 `json:"loaded"`
+		Total      int64 `json:"total"`
+		Computable bool  `json:"computable"`
+	} `json:"events"`
+	Status *int `json:"status"`
+}
+
+// barState is one recorded state of the progress bar.
+type barState struct {
+	Value float64 `json:"value"`
+	Max   float64 `json:"max"`
+}
+
+// formRecord is the key of a form the page got.
+type formRecord struct {
+	Key string `json:"key"`
+}
+
+// pageUpload is what the page showed after an upload.
+type pageUpload struct {
+	State string // #result's data-state: "ok" or "error"
+	Text  string // #result's text
+	// Value and Max are the <progress> bar's after the upload.
+	Value, Max float64
+	XHRs       []xhrRecord
+	Bar        []barState
+	Forms      []formRecord
+}
+
+// uploadFile chooses the file at path in #file, clicks #upload and waits
+// until #result settles in "ok" or "error". It needs installRecorder.
+func uploadFile(t *testing.T, b *browser, path string) pageUpload {
+	t.Helper()
+	name := filepath.Base(path)
+	// Reset the records, and mark #result so that the wait below cannot
+	// see the previous upload's state.
+	b.eval(t, `(() => {
+  window.__e2e.xhrs = []; window.__e2e.bar = []; window.__e2e.forms = [];
+  document.getElementById("result").dataset.state = "e2e-waiting";
+  return "";
+})()`)
+	b.do(t, "choosing "+name,
+		chromedp.WaitEnabled(chromedp.ID("upload")),
+		chromedp.SetUploadFiles(chromedp.ID("file"), []string{path}),
+	)
+	b.poll(t, "the page to show the chosen file "+name,
+		`document.getElementById("chosen").textContent.includes(`+jsString(name)+`) ? "yes" : ""`)
+	b.do(t, "clicking Upload", chromedp.Click(chromedp.ID("upload")))
+	b.poll(t, "#result to settle after uploading "+name, `(() => {
+  const s = document.getElementById("result").dataset.state;
+  return s === "ok" || s === "error" ? s : "";
+})()`)
+	var got struct {
+		State string  `json:"state"`
+		Text  string  `json:"text"`
+		Value float64 `json:"value"`
+		Max   float64 `json:"max"`
+		Rec   struct {
+			XHRs  []xhrRecord  `json:"xhrs"`
+			Bar   []barState   `json:"bar"`
+			Forms []formRecord `json:"forms"`
+		} `json:"rec"`
+	}
+	b.evalJSON(t, `(() => {
+  const r = document.getElementById("result");
+  const p = document.getElementById("progress");
+  return JSON.stringify({ state: r.dataset.state, text: r.textContent, value: p.value, max: p.max, rec: window.__e2e });
+})()`, &got)
+	return pageUpload{
+		State: got.State, Text: got.Text, Value: got.Value, Max: got.Max,
+		XHRs: got.Rec.XHRs, Bar: got.Rec.Bar, Forms: got.Rec.Forms,
+	}
+}
+
+// checkProgress asserts that the upload's progress bar ended full and that
+// the upload reported progress: at least one computable upload progress
+// event, the last one complete. It logs what was seen.
+func checkProgress(t *testing.T, u pageUpload, fileSize int) {
+	t.Helper()
+	if u.Max <= 0 || u.Value != u.Max {
+		t.Errorf("progress bar after the upload: value %v of max %v, want full (100%%)", u.Value, u.Max)
+	}
+	if len(u.XHRs) != 1 {
+		t.Fatalf("the page made %d XMLHttpRequests for one upload, want 1: %+v", len(u.XHRs), u.XHRs)
+	}
+	x := u.XHRs[0]
+	if len(x.Events) == 0 {
+		t.Fatalf("the upload fired no upload progress event")
+	}
+	last := x.Events[len(x.Events)-1]
+	if !last.Computable || last.Loaded != last.Total || last.Total < int64(fileSize) {
+		t.Errorf("last upload progress event: loaded %d of %d (computable %v), want all of a body of at least the file's %d bytes", last.Loaded, last.Total, last.Computable, fileSize)
+	}
+	var events []string
+	for _, e := range x.Events {
+		events = append(events, formatRatio(e.Loaded, e.Total))
+	}
+	var bar []string
+	for _, s := range u.Bar {
+		bar = append(bar, formatRatio(int64(s.Value), int64(s.Max)))
+	}
+	status := "none"
+	if x.Status != nil {
+		status = strconv.Itoa(*x.Status)
+	}
+	t.Logf("progress: %d upload progress event(s) [%s]; bar states [%s]; final bar %v/%v = 100%%; XHR status %s",
+		len(x.Events), strings.Join(events, " "), strings.Join(bar, " "), u.Value, u.Max, status)
+}
+
+// listedUploads waits until #uploads lists name and returns the list's
+// entries as text.
+func listedUploads(t *testing.T, b *browser, name string) []string {
+	t.Helper()
+	b.poll(t, "#uploads to list "+name, `Array.from(document.querySelectorAll("#uploads li a")).some((a) => a.textContent === `+jsString(name)+`) ? "yes" : ""`)
+	var items []string
+	b.evalJSON(t, `JSON.stringify(Array.from(document.querySelectorAll("#uploads li")).map((li) => li.textContent))`, &items)
+	return items
+}
+
+func formatRatio(a, b int64) string {
+	return strconv.FormatInt(a, 10) + "/" + strconv.FormatInt(b, 10)
+}
