@@ -129,9 +129,9 @@ func appendPolicyStart(b []byte, credential, token string) []byte {
 // p's conditions, then x-amz-date and the expiration, which change with
 // every signature.
 func appendPolicyEnd(b []byte, p Policy, amzDate []byte) []byte {
-	for _, c := range p.Conditions {
+	for i := range p.Conditions {
 		b = append(b, ',')
-		b = appendCondition(b, c)
+		b = appendCondition(b, &p.Conditions[i])
 	}
 	b = append(b, `,{"x-amz-date":"`...)
 	b = append(b, amzDate...)
