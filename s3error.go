@@ -35,6 +35,7 @@ const (
 	CodeIncorrectNumberOfFilesInPOST ErrorCode = "IncorrectNumberOfFilesInPostRequest" // 400: no file
 	CodePreconditionFailed           ErrorCode = "PreconditionFailed"                  // 412: the body is not multipart/form-data
 	CodeRequestTimeTooSkewed         ErrorCode = "RequestTimeTooSkewed"                // 403: x-amz-date too far in the future
+	CodeRequestTimeout               ErrorCode = "RequestTimeout"                      // 400: the client stopped sending within the server's read timeout
 	CodeIncompleteBody               ErrorCode = "IncompleteBody"                      // 400: the body ended before the form did
 	CodeMethodNotAllowed             ErrorCode = "MethodNotAllowed"                    // 405
 	CodeNoSuchBucket                 ErrorCode = "NoSuchBucket"                        // 404

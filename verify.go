@@ -13,6 +13,7 @@ import (
 	"mime/multipart"
 	"net/http"
 	"net/url"
+	"os"
 	"strconv"
 	"strings"
 	"time"
@@ -123,8 +124,9 @@ type Upload struct {
 	Filename string
 	// File is the file's content, from Verifier.Verify (nil from
 	// VerifyFields). Reading it enforces content-length-range: it returns
-	// an *S3Error (EntityTooLarge, EntityTooSmall, IncompleteBody) instead
-	// of the last bytes or io.EOF when the file breaks it. A server must
+	// an *S3Error (EntityTooLarge, EntityTooSmall, IncompleteBody,
+	// MalformedPOSTRequest) instead of the last bytes or io.EOF when the
+	// file breaks it or the body ends before the file does. A server must
 	// read File to io.EOF, and store the object only then. The
 	// EntityTooLarge error's ProposedSize is the number of bytes read when
 	// the maximum was passed: a lower bound of the file's size, since the
@@ -451,14 +453,20 @@ func minOf(a, b int64) int64 {
 
 // Verify reads a browser upload posted to bucket, as a stream, and checks
 // everything before the file (see [Verifier]). On success the returned
-// Upload's File streams the file and enforces content-length-range; the
-// rest of the body (fields after the file) is never read: S3 ignores them.
+// Upload's File streams the file and enforces content-length-range; fields
+// after the file are ignored, as S3 does: after the file's closing
+// delimiter, File reads only the line after it (and the headers of a part
+// that follows), to tell a complete body from one cut short
+// (IncompleteBody).
 // Errors are *S3Error values (write them with [WriteError]), except those
 // of Lookup.
 //
-// Verify reads at most about [MaxPreFileSize] bytes before the file
-// (MaxPostPreDataLengthExceeded beyond), so memory does not grow with what
-// a client sends; the file is never buffered.
+// Verify reads at most about [MaxPreFileSize] bytes and [MaxPreFileParts]
+// fields before the file (MaxPostPreDataLengthExceeded beyond), so memory
+// does not grow with what a client sends; the file is never buffered. A
+// body that cannot be read to its end (the client went away, sent less
+// than its Content-Length, or a read timed out) is answered IncompleteBody;
+// one that is not well-formed multipart/form-data, MalformedPOSTRequest.
 func (v *Verifier) Verify(r *http.Request, bucket string) (*Upload, error) {
 	mediaType, params, err := mime.ParseMediaType(r.Header.Get("Content-Type"))
 	if err != nil || mediaType != "multipart/form-data" {
@@ -481,10 +489,7 @@ func (v *Verifier) Verify(r *http.Request, bucket string) (*Upload, error) {
 				Field{"FileCount", "0"})
 		}
 		if err != nil {
-			if body.over {
-				return nil, preFileTooLarge()
-			}
-			return nil, malformed()
+			return nil, body.failure()
 		}
 		name, filename, hasFilename := partNames(part)
 		if name == "" {
@@ -503,16 +508,16 @@ func (v *Verifier) Verify(r *http.Request, bucket string) (*Upload, error) {
 				return nil, err
 			}
 			body.limit = -1 // the file itself is not limited here
-			u.file = &fileReader{part: part, min: u.minSize, max: u.maxSize}
+			u.file = &fileReader{part: part, min: u.minSize, max: u.maxSize, body: body, mr: mr}
 			u.File = u.file
 			return u, nil
 		}
+		if len(fields) == MaxPreFileParts {
+			return nil, tooManyPreFileParts()
+		}
 		value, err := io.ReadAll(io.LimitReader(part, int64(MaxPreFileSize-size)+1))
 		if err != nil {
-			if body.over {
-				return nil, preFileTooLarge()
-			}
-			return nil, malformed()
+			return nil, body.failure()
 		}
 		size += len(value) + 2
 		if size > MaxPreFileSize {
@@ -521,6 +526,23 @@ func (v *Verifier) Verify(r *http.Request, bucket string) (*Upload, error) {
 		fields = append(fields, Field{name, string(value)})
 	}
 }
+
+// MaxPreFileParts is the most form fields a [Verifier] reads before the
+// file; one more is answered MaxPostPreDataLengthExceeded, the code S3 gives
+// for too much data before the file.
+//
+// S3 documents no count, only its 20 KB ([MaxPreFileSize]), which by itself
+// bounds the fields: each costs at least its delimiter and a
+// Content-Disposition header, so crafted, nearly empty parts fit about 400
+// times. The count makes that bound explicit, independent of how bytes are
+// counted, and refuses a flood of tiny parts early. It never refuses a real
+// form: a browser's or SDK's part costs some 100 bytes (a boundary of 30 to
+// 70 characters, a quoted name), and each field but x-ignore-* also needs a
+// condition in the policy, which is itself in the 20 KB, so real forms stay
+// far below 200 fields and the forms a [Signer] signs below about 150.
+// (Go's mime/multipart ReadForm allows 1000 parts, but with no byte limit
+// as small as S3's.)
+const MaxPreFileParts = 256
 
 // preFileSlack is how much further than MaxPreFileSize the raw body may be
 // read while looking for the file: the multipart reader reads ahead.
@@ -534,6 +556,25 @@ func preFileTooLarge() *S3Error {
 	return s3err(CodeMaxPostPreDataLengthExceeded, http.StatusBadRequest,
 		"Your POST request fields preceding the upload file was too large.",
 		Field{"MaxPostPreDataLengthBytes", strconv.Itoa(MaxPreFileSize)})
+}
+
+func tooManyPreFileParts() *S3Error {
+	return s3err(CodeMaxPostPreDataLengthExceeded, http.StatusBadRequest,
+		"Your POST request has too many fields preceding the upload file.",
+		Field{"MaxPostPreDataParts", strconv.Itoa(MaxPreFileParts)})
+}
+
+// incompleteBody is the answer to a body that could not be read to its
+// end: err is the error reading it.
+func incompleteBody(err error) *S3Error {
+	if errors.Is(err, os.ErrDeadlineExceeded) {
+		return s3err(CodeRequestTimeout, http.StatusBadRequest,
+			"Your socket connection to the server was not read from or written to within the timeout period. Idle connections will be closed.")
+	}
+	if errors.Is(err, io.ErrUnexpectedEOF) {
+		return s3err(CodeIncompleteBody, http.StatusBadRequest, "The request body ended before the end of the multipart form.")
+	}
+	return s3err(CodeIncompleteBody, http.StatusBadRequest, "The request body could not be read to its end.")
 }
 
 // partNames returns a part's form field name and its file name as sent,
@@ -560,12 +601,15 @@ func headerLen(p *multipart.Part) int {
 }
 
 // preFileReader reads the request body, failing once more than limit bytes
-// were read (limit < 0: no limit).
+// were read (limit < 0: no limit). It remembers the first error of the
+// body itself, other than io.EOF, so that a body that could not be read
+// (IncompleteBody) is told from one that is not well-formed.
 type preFileReader struct {
-	r     io.Reader
-	n     int
-	limit int
-	over  bool
+	r       io.Reader
+	n       int
+	limit   int
+	over    bool
+	readErr error
 }
 
 var errPreFileLimit = errors.New("postpolicy: pre-file data limit reached")
@@ -582,7 +626,23 @@ func (p *preFileReader) Read(b []byte) (int, error) {
 	}
 	n, err := p.r.Read(b)
 	p.n += n
+	if err != nil && err != io.EOF && p.readErr == nil {
+		p.readErr = err
+	}
 	return n, err
+}
+
+// failure is the answer to the multipart reader failing: the pre-file
+// limit, a body that could not be read (IncompleteBody), or one that ended
+// without a well-formed form (MalformedPOSTRequest).
+func (p *preFileReader) failure() *S3Error {
+	switch {
+	case p.over:
+		return preFileTooLarge()
+	case p.readErr != nil:
+		return incompleteBody(p.readErr)
+	}
+	return malformed()
 }
 
 // fileReader streams the file and enforces content-length-range.
@@ -591,6 +651,8 @@ type fileReader struct {
 	n        int64
 	min, max int64
 	err      error
+	body     *preFileReader
+	mr       *multipart.Reader
 }
 
 func (f *fileReader) Read(b []byte) (int, error) {
@@ -606,17 +668,35 @@ func (f *fileReader) Read(b []byte) (int, error) {
 	case err == io.EOF && f.n < f.min:
 		f.err = tooSmall(f.n, f.min)
 		return n, f.err
-	case err == io.ErrUnexpectedEOF:
-		f.err = s3err(CodeIncompleteBody, http.StatusBadRequest, "The request body ended before the end of the multipart form.")
-		return n, f.err
-	case err != nil && err != io.EOF:
-		f.err = s3err(CodeIncompleteBody, http.StatusBadRequest, "The request body could not be read to its end.")
+	case err == io.EOF:
+		if e := f.end(); e != nil {
+			f.err = e
+			return n, e
+		}
+	case err != nil:
+		// The file part has no closing delimiter: the body could not be
+		// read to its end, or it ended cleanly without finishing the form.
+		f.err = f.body.failure()
 		return n, f.err
 	}
 	if err != nil {
 		f.err = err
 	}
 	return n, err
+}
+
+// end checks, once the file has ended at a delimiter, that the body was
+// not cut short there: it reads the line after the delimiter (and the
+// headers of a part that follows, within preFileSlack), and answers
+// IncompleteBody when the body could not be read that far. What follows
+// is otherwise ignored, as S3 ignores fields after the file.
+func (f *fileReader) end() error {
+	f.body.limit = f.body.n + preFileSlack
+	_, err := f.mr.NextRawPart()
+	if err != nil && err != io.EOF && f.body.readErr != nil {
+		return incompleteBody(f.body.readErr)
+	}
+	return nil
 }
 
 // Respond writes S3's answer to a stored upload: a 303 See Other to

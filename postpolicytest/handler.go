@@ -67,6 +67,11 @@ type Handler struct {
 	// file reads S3's error instead of a reset connection; 0 means 64 MiB,
 	// a negative value none. Larger bodies are cut off, as S3 does.
 	DrainLimit int64
+	// ErrorLog, when set, is called with the errors behind 500
+	// InternalError answers (a Store's, or the Verifier's Lookup's), whose
+	// text the answer leaves out. Refusals with an S3 code are not errors
+	// of the server and are not passed to it.
+	ErrorLog func(r *http.Request, err error)
 }
 
 func (h *Handler) hasBucket(b string) bool {
@@ -161,15 +166,25 @@ func (h *Handler) post(w http.ResponseWriter, r *http.Request, bucket string, vi
 	}
 	up, err := h.Verifier.Verify(r, bucket)
 	if err != nil {
-		postpolicy.WriteError(w, err)
+		h.writeError(w, r, err)
 		return
 	}
 	info, err := h.Store.Put(r.Context(), bucket, up.Key, ObjectInfo{ContentType: up.ContentType(), Metadata: up.Metadata()}, up.File)
 	if err != nil {
-		postpolicy.WriteError(w, err)
+		h.writeError(w, r, err)
 		return
 	}
 	up.Respond(w, info.ETag, objectURL(r, bucket, up.Key, virtual))
+}
+
+// writeError answers err as S3 would, and passes it to ErrorLog when it is
+// not an S3 refusal (and so is answered 500 InternalError).
+func (h *Handler) writeError(w http.ResponseWriter, r *http.Request, err error) {
+	var s3 *postpolicy.S3Error
+	if h.ErrorLog != nil && !errors.As(err, &s3) {
+		h.ErrorLog(r, err)
+	}
+	postpolicy.WriteError(w, err)
 }
 
 // objectURL returns the URL of bucket/key on the server r was sent to.
@@ -193,7 +208,7 @@ func (h *Handler) get(w http.ResponseWriter, r *http.Request, bucket, key string
 		return
 	}
 	if err != nil {
-		postpolicy.WriteError(w, err)
+		h.writeError(w, r, err)
 		return
 	}
 	defer body.Close()

@@ -43,15 +43,25 @@ import (
 // temporary files in the bucket's directory, syncs them, renames the
 // content to a fresh name and then the metadata over the old metadata:
 // that last rename is the commit, and the previous content file is removed
-// after it. A crash leaves at most temporary files and a content file no
-// metadata names; newDirStore removes both. Reads and commits are ordered
-// by a lock, so a reader never opens a content file that a commit is
+// after it. A failed write (the body broke content-length-range, the
+// client went away, the disk is full) removes its temporary files before
+// Put returns. A crash leaves at most temporary files and a content file
+// no metadata names; newDirStore removes both, but never the content of a
+// key whose metadata file it cannot read. Reads and commits are ordered by
+// a lock, so a reader never opens a content file that a commit is
 // removing.
+//
+// Temporary files are removed at start without asking whose they are, so
+// two processes must not share a data directory.
 type dirStore struct {
 	root    string
 	buckets map[string]string // bucket name → its directory
 	mu      sync.RWMutex
 	now     func() time.Time
+
+	// wrapWriter, when set, wraps the writer of every temporary file:
+	// tests use it to fail writes as a full disk does.
+	wrapWriter func(io.Writer) io.Writer
 }
 
 // objectMeta is the JSON metadata file of an object.
@@ -123,33 +133,41 @@ func storeBucketName(b string) bool {
 }
 
 // cleanBucketDir removes temporary files and unreferenced content files
-// from dir.
+// from dir. A content file is unreferenced when no metadata file of its
+// key exists, or when that metadata file names another content file; when
+// the metadata file exists but cannot be read, the key's content files are
+// kept, since they may be the only copy of a committed object.
 func cleanBucketDir(dir string) (int, error) {
 	entries, err := os.ReadDir(dir)
 	if err != nil {
 		return 0, err
 	}
 	referenced := make(map[string]bool)
+	unreadable := make(map[string]bool) // key hashes whose metadata could not be read
 	var data []string
 	removed := 0
 	for _, e := range entries {
 		name := e.Name()
+		hash, isMeta := strings.CutSuffix(name, metaSuffix)
 		switch {
 		case strings.HasPrefix(name, tmpPrefix) && e.Type().IsRegular():
 			if err := os.Remove(filepath.Join(dir, name)); err != nil {
 				return removed, err
 			}
 			removed++
-		case isHashName(strings.TrimSuffix(name, metaSuffix)) && strings.HasSuffix(name, metaSuffix):
-			if m, err := readMeta(dir, strings.TrimSuffix(name, metaSuffix)); err == nil {
+		case isMeta && isHashName(hash):
+			if m, err := readMeta(dir, hash); err == nil {
 				referenced[m.Data] = true
+			} else {
+				unreadable[hash] = true
 			}
 		case isDataName(name):
 			data = append(data, name)
 		}
 	}
 	for _, name := range data {
-		if referenced[name] {
+		hash, _, _ := strings.Cut(name, "-")
+		if referenced[name] || unreadable[hash] {
 			continue
 		}
 		if err := os.Remove(filepath.Join(dir, name)); err != nil {
@@ -237,21 +255,26 @@ func (m objectMeta) info() postpolicytest.ObjectInfo {
 }
 
 // writeTemp writes r to a new temporary file in dir, syncs and closes it,
-// and returns its path, the number of bytes and their MD5. On error the
-// file is removed.
-func writeTemp(dir string, r io.Reader) (path string, n int64, sum []byte, err error) {
+// and returns its path, the number of bytes and their MD5. On error (or a
+// panic) the file is closed and removed.
+func (s *dirStore) writeTemp(dir string, r io.Reader) (path string, n int64, sum []byte, err error) {
 	f, err := os.CreateTemp(dir, tmpPrefix+"*")
 	if err != nil {
 		return "", 0, nil, err
 	}
+	done := false
 	defer func() {
-		if err != nil {
+		if !done {
 			f.Close()
 			os.Remove(f.Name())
 		}
 	}()
 	h := md5.New()
-	if n, err = io.Copy(io.MultiWriter(f, h), r); err != nil {
+	var w io.Writer = f
+	if s.wrapWriter != nil {
+		w = s.wrapWriter(f)
+	}
+	if n, err = io.Copy(io.MultiWriter(w, h), r); err != nil {
 		return "", 0, nil, err
 	}
 	if err = f.Sync(); err != nil {
@@ -260,6 +283,7 @@ func writeTemp(dir string, r io.Reader) (path string, n int64, sum []byte, err e
 	if err = f.Close(); err != nil {
 		return "", 0, nil, err
 	}
+	done = true
 	return f.Name(), n, h.Sum(nil), nil
 }
 
@@ -283,7 +307,7 @@ func (s *dirStore) Put(ctx context.Context, bucket, key string, info postpolicyt
 	case !utf8.ValidString(key):
 		return postpolicytest.ObjectInfo{}, errKeyNotUTF8
 	}
-	dataTmp, size, sum, err := writeTemp(dir, body)
+	dataTmp, size, sum, err := s.writeTemp(dir, body)
 	if err != nil {
 		return postpolicytest.ObjectInfo{}, err
 	}
@@ -315,7 +339,7 @@ func (s *dirStore) Put(ctx context.Context, bucket, key string, info postpolicyt
 	if err != nil {
 		return postpolicytest.ObjectInfo{}, err
 	}
-	metaTmp, _, _, err := writeTemp(dir, strings.NewReader(string(mb)))
+	metaTmp, _, _, err := s.writeTemp(dir, strings.NewReader(string(mb)))
 	if err != nil {
 		return postpolicytest.ObjectInfo{}, err
 	}
@@ -325,24 +349,36 @@ func (s *dirStore) Put(ctx context.Context, bucket, key string, info postpolicyt
 		}
 	}()
 
+	if err := s.commit(dir, hash, dataTmp, metaTmp, m.Data); err != nil {
+		return postpolicytest.ObjectInfo{}, err
+	}
+	committed = true
+	// Outside the lock: the renames are visible already, this makes them
+	// durable, and commits of other keys need not wait for it.
+	syncDir(dir)
+	return m.info(), nil
+}
+
+// commit renames the content file into place, then the metadata over the
+// key's old metadata (the commit itself), and removes the old content
+// file. On error nothing is committed and the content file is removed.
+func (s *dirStore) commit(dir, hash, dataTmp, metaTmp, data string) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	dataPath := filepath.Join(dir, m.Data)
+	dataPath := filepath.Join(dir, data)
 	if err := os.Rename(dataTmp, dataPath); err != nil {
-		return postpolicytest.ObjectInfo{}, err
+		return err
 	}
 	old, oldErr := readMeta(dir, hash)
 	if err := os.Rename(metaTmp, filepath.Join(dir, hash+metaSuffix)); err != nil {
 		os.Remove(dataPath)
-		return postpolicytest.ObjectInfo{}, err
+		return err
 	}
-	committed = true
-	if oldErr == nil && old.Data != m.Data {
+	if oldErr == nil && old.Data != data {
 		// Best effort: what is left is removed at the next start.
 		os.Remove(filepath.Join(dir, old.Data))
 	}
-	syncDir(dir)
-	return m.info(), nil
+	return nil
 }
 
 // syncDir flushes a directory's entries (the renames) to disk where the

@@ -12,6 +12,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
@@ -277,6 +278,30 @@ var hostileKeys = []string{
 	"line\nbreak",
 	"tab\there",
 	"%2e%2e%2fencoded",
+	// Dots, slashes and separators in other scripts and encodings.
+	"\uff0e\uff0e\uff0fetc\uff0fpasswd", // fullwidth ../etc/passwd
+	"\u2024\u2024/x",                    // one dot leaders
+	"a\u2215..\u2215b",                  // division slash
+	"..\u2044x",                         // fraction slash
+	"\ufeff..",                          // a byte order mark before ..
+	"..\x00/../x",
+	"\x00",
+	"C:\\Windows\\system.ini",
+	`\\server\share\x`,
+	"~/x",
+	"$HOME/x",
+	"a/./b",
+	"/",
+	// Keys that differ only in case or normalisation stay distinct, even
+	// on a case-insensitive or normalising file system.
+	"Key",
+	"key",
+	"KEY",
+	"\u212a",  // Kelvin sign, which some file systems fold to K
+	"\u00c5",  // Å, precomposed
+	"A\u030a", // Å, decomposed
+	"\u0130",  // İ, dotted capital I
+	strings.Repeat("x", 1024),
 }
 
 // TestDirStoreHostileKeys checks that no key reaches a file outside its
@@ -414,5 +439,91 @@ func TestDirStoreConcurrent(t *testing.T) {
 	wg.Wait()
 	if files := filesUnder(t, root); len(files) != 2 {
 		t.Errorf("files after concurrent puts: %q", files)
+	}
+}
+
+// TestDirStoreWriteFailures fails the writes of the content, then of the
+// metadata, as a full disk does: Put returns the error, no temporary file
+// is left, and the object stored before under the key stays whole.
+func TestDirStoreWriteFailures(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		disk *fullDisk
+	}{
+		{"content", &fullDisk{room: 10}},
+		{"content, nothing written", &fullDisk{room: 0}},
+		{"metadata", &fullDisk{nth: 2, room: 5}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			s, root := openStore(t)
+			put(t, s, "k", "old content")
+			before := filesUnder(t, root)
+			s.wrapWriter = tc.disk.wrap
+			_, err := s.Put(context.Background(), "uploads", "k", postpolicytest.ObjectInfo{}, strings.NewReader(strings.Repeat("new", 1000)))
+			if !errors.Is(err, syscall.ENOSPC) {
+				t.Errorf("Put = %v, want ENOSPC", err)
+			}
+			s.wrapWriter = nil
+			if diff := cmp.Diff(before, filesUnder(t, root)); diff != "" {
+				t.Errorf("the failed Put changed the files (-before +after):\n%s", diff)
+			}
+			if _, body, err := get(t, s, "k"); err != nil || body != "old content" {
+				t.Errorf("Get = %q, %v; want the old object", body, err)
+			}
+		})
+	}
+}
+
+// panicReader panics after some bytes, as a broken body might.
+type panicReader struct{ n int }
+
+func (p *panicReader) Read(b []byte) (int, error) {
+	if p.n <= 0 {
+		panic("broken body")
+	}
+	n := min(len(b), p.n)
+	p.n -= n
+	return n, nil
+}
+
+// TestDirStorePanicLeavesNothing checks that a Put interrupted by a panic
+// (which net/http recovers, so the server goes on) closes and removes its
+// temporary file.
+func TestDirStorePanicLeavesNothing(t *testing.T) {
+	s, root := openStore(t)
+	fds := openFDs()
+	func() {
+		defer func() {
+			if recover() == nil {
+				t.Error("Put did not panic")
+			}
+		}()
+		s.Put(context.Background(), "uploads", "k", postpolicytest.ObjectInfo{}, &panicReader{n: 100000})
+	}()
+	if files := filesUnder(t, root); len(files) != 0 {
+		t.Errorf("files after the panic: %q", files)
+	}
+	if n := openFDs(); n > fds {
+		t.Errorf("%d open files after the panic, %d before", n, fds)
+	}
+}
+
+// TestDirStoreKeepsUnreadableMetadata checks that opening a store keeps
+// the content of a key whose metadata file it cannot read (damaged on
+// disk, say): it may be the only copy of a committed object.
+func TestDirStoreKeepsUnreadableMetadata(t *testing.T) {
+	s, root := openStore(t)
+	put(t, s, "damaged", "content")
+	put(t, s, "fine", "content")
+	meta := filepath.Join(root, "uploads", keyHash("damaged")+".json")
+	if err := os.WriteFile(meta, []byte(`{"key":"damaged","da`), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	before := filesUnder(t, root)
+	if _, removed, err := newDirStore(root, "uploads"); err != nil || removed != 0 {
+		t.Fatalf("reopening: removed %d, %v", removed, err)
+	}
+	if diff := cmp.Diff(before, filesUnder(t, root)); diff != "" {
+		t.Errorf("reopening changed the files (-before +after):\n%s", diff)
 	}
 }

@@ -66,7 +66,14 @@ the bucket, and is lost at exit.
 Only the access key id is printed, never the secret. Sessions are signed
 with a key made at start, so a restart signs everyone out. Each request is
 logged on stderr: method, path, status, bytes sent and duration (never a
-query string, a cookie or a form value).
+query string, a cookie or a form value), and so is the cause of each 500
+answer of the embedded endpoint (a full disk, say).
+
+Slow and stalled clients are cut off: a request's headers must arrive
+within 10s and be at most 64 KiB; an upload or download that stops for
+30s ends (one that keeps moving, however slowly, does not); an idle
+connection closes after 2m. An interrupted or refused upload stores
+nothing.
 
 Example:
 
@@ -93,6 +100,63 @@ const (
 	shutdownTimeout     = 10 * time.Second
 )
 
+// The limits of serve's HTTP server, against slow and hostile clients.
+// None bounds a request's total duration, which would cut off a legitimate
+// large upload over a slow link: every timeout is about a client that
+// stops, not one that is slow.
+const (
+	// defaultHeaderTimeout is how long a client may take to send a
+	// request's line and headers: a few hundred bytes that browsers send
+	// at once. A slowloris client trickling headers is cut off after it.
+	defaultHeaderTimeout = 10 * time.Second
+	// defaultIOTimeout is how long a request may go without progress:
+	// before each read of its body, and each write of its answer, the
+	// connection's deadline moves this far ahead, so a client that keeps
+	// sending (or reading) is never cut off and one that stalls mid-body
+	// (or stops reading the answer) is, after this long. nginx's
+	// client_body_timeout and send_timeout follow the same rule with 60
+	// seconds; 30 is still far beyond the pauses of a working connection
+	// (TCP's retransmission timeouts start under a second and double), and
+	// halves how long a stalled client holds a goroutine, a connection and
+	// an open temporary file.
+	defaultIOTimeout = 30 * time.Second
+	// defaultKeepAliveTimeout is how long an idle keep-alive connection
+	// stays open between requests; a browser that needs it later opens a
+	// new one.
+	defaultKeepAliveTimeout = 2 * time.Minute
+	// defaultMaxHeaderBytes bounds a request's line and headers (Go adds
+	// 4 KiB of slack): 64 KiB is several times what a browser sends, even
+	// with the cookies of every other application on localhost, and one
+	// sixteenth of Go's default (1 MiB). Larger headers are answered 431.
+	defaultMaxHeaderBytes = 64 << 10
+)
+
+// serveLimits are the limits of serve's HTTP server; zero values take the
+// defaults above. Tests shorten the timeouts.
+type serveLimits struct {
+	headerTimeout    time.Duration
+	ioTimeout        time.Duration
+	keepAliveTimeout time.Duration
+	maxHeaderBytes   int
+}
+
+// withDefaults returns l with its zero values replaced by the defaults.
+func (l serveLimits) withDefaults() serveLimits {
+	if l.headerTimeout == 0 {
+		l.headerTimeout = defaultHeaderTimeout
+	}
+	if l.ioTimeout == 0 {
+		l.ioTimeout = defaultIOTimeout
+	}
+	if l.keepAliveTimeout == 0 {
+		l.keepAliveTimeout = defaultKeepAliveTimeout
+	}
+	if l.maxHeaderBytes == 0 {
+		l.maxHeaderBytes = defaultMaxHeaderBytes
+	}
+	return l
+}
+
 // reservedBuckets are the names the embedded target cannot serve, because
 // the page's own routes use them.
 var reservedBuckets = []string{"api", "static", "signin", "signout"}
@@ -115,6 +179,9 @@ type serveOptions struct {
 	// onListen, when set, is called with the page's base URL once the
 	// server listens (tests use it to learn the port of 127.0.0.1:0).
 	onListen func(baseURL string)
+	// limits are the HTTP server's timeouts and header limit; tests set
+	// them, the zero value means the defaults.
+	limits serveLimits
 }
 
 // remote reports whether the page uploads to a real store.
@@ -471,12 +538,7 @@ func serve(ctx context.Context, o *serveOptions, env func(string) string, stdout
 	fmt.Fprintf(&b, "Open %s/ in a browser; press Ctrl-C to stop.\n", base)
 	io.WriteString(stdout, b.String())
 
-	srv := &http.Server{
-		Handler:           logRequests(a, logger),
-		ReadHeaderTimeout: 10 * time.Second,
-		IdleTimeout:       2 * time.Minute,
-		ErrorLog:          logger,
-	}
+	srv := newHTTPServer(logRequests(idleTimeouts(a, o.limits.withDefaults().ioTimeout), logger), o.limits, logger)
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
 	if o.onListen != nil {
@@ -498,6 +560,95 @@ func serve(ctx context.Context, o *serveOptions, env func(string) string, stdout
 	fmt.Fprintln(stdout, "stopped")
 	return nil
 }
+
+// newHTTPServer returns serve's HTTP server for h, with the limits l
+// (zero values: the defaults).
+//
+// ReadTimeout and WriteTimeout are set to the I/O timeout so that the
+// server itself bounds what no handler sees: the wait for a body a
+// handler never reads (the server discards up to 256 KiB of it after the
+// handler), and the writing of an answer the server makes itself (431,
+// 400); within a handler, idleTimeouts moves these deadlines ahead at each
+// read and write, which turns them into idle timeouts.
+func newHTTPServer(h http.Handler, l serveLimits, logger *log.Logger) *http.Server {
+	l = l.withDefaults()
+	return &http.Server{
+		Handler:           h,
+		ReadHeaderTimeout: l.headerTimeout,
+		ReadTimeout:       l.ioTimeout,
+		WriteTimeout:      l.ioTimeout,
+		IdleTimeout:       l.keepAliveTimeout,
+		MaxHeaderBytes:    l.maxHeaderBytes,
+		ErrorLog:          logger,
+	}
+}
+
+// idleTimeouts makes d an idle timeout for the request's body and answer:
+// before each read of the body the connection's read deadline moves to d
+// from now, and before each write of the answer (and when the handler
+// returns, for the server's last flush) its write deadline does. A client
+// that sends or reads steadily is never cut off, whatever the size; one
+// that stalls for d is: the read fails (the Verifier answers
+// IncompleteBody) or the write does, and the server closes the
+// connection.
+//
+// Once the body has returned an error or io.EOF the read deadline is left
+// alone: the server then watches the connection for the client going away
+// with a read of its own, which a deadline would end and so cancel the
+// request's context.
+func idleTimeouts(h http.Handler, d time.Duration) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		rc := http.NewResponseController(w)
+		if r.Body != nil && r.Body != http.NoBody {
+			r.Body = &idleBody{ReadCloser: r.Body, rc: rc, d: d}
+		}
+		iw := &idleWriter{ResponseWriter: w, rc: rc, d: d}
+		defer iw.extend()
+		h.ServeHTTP(iw, r)
+	})
+}
+
+// idleBody is a request body whose every read moves the read deadline.
+type idleBody struct {
+	io.ReadCloser
+	rc   *http.ResponseController
+	d    time.Duration
+	done bool // the body returned an error or io.EOF
+}
+
+func (b *idleBody) Read(p []byte) (int, error) {
+	if !b.done {
+		b.rc.SetReadDeadline(time.Now().Add(b.d))
+	}
+	n, err := b.ReadCloser.Read(p)
+	if err != nil {
+		b.done = true
+	}
+	return n, err
+}
+
+// idleWriter is a ResponseWriter whose every write moves the write
+// deadline.
+type idleWriter struct {
+	http.ResponseWriter
+	rc *http.ResponseController
+	d  time.Duration
+}
+
+func (w *idleWriter) extend() { w.rc.SetWriteDeadline(time.Now().Add(w.d)) }
+
+func (w *idleWriter) WriteHeader(code int) {
+	w.extend()
+	w.ResponseWriter.WriteHeader(code)
+}
+
+func (w *idleWriter) Write(p []byte) (int, error) {
+	w.extend()
+	return w.ResponseWriter.Write(p)
+}
+
+// Unwrap lets http.ResponseController reach the server's ResponseWriter.
+func (w *idleWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
 
 // unwrapOpError returns the innermost cause of a net.OpError, which names
 // the address only once in the message serve builds around it.

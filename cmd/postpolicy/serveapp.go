@@ -129,12 +129,18 @@ func (a *app) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 func (a *app) receiver() http.Handler {
 	// The handler serves objects sandboxed (they share the page's origin)
 	// and reads the rest of a refused upload, up to the size limit and
-	// some, so that the browser reads S3's error rather than a reset.
+	// some, so that the browser reads S3's error rather than a reset. The
+	// errors behind its 500 answers (a full disk, say) are logged: the
+	// answer does not say them. They come from the store and name files
+	// under -data, never a credential.
 	return &postpolicytest.Handler{
 		Verifier:   &postpolicy.Verifier{Lookup: postpolicy.Keys(a.creds), Region: a.o.region},
 		Store:      a.store,
 		Buckets:    []string{a.o.bucket},
 		DrainLimit: int64(a.o.maxSize) + 32<<20,
+		ErrorLog: func(r *http.Request, err error) {
+			a.log.Printf("%s %s: %v", r.Method, r.URL.EscapedPath(), err)
+		},
 	}
 }
 
@@ -499,11 +505,13 @@ func validUserName(name string) bool {
 	return true
 }
 
-// statusWriter records the status and size of a response for the log.
+// statusWriter records the status and size of a response for the log,
+// and the start of an error answer's body, where S3's error code is.
 type statusWriter struct {
 	http.ResponseWriter
 	status int
 	bytes  int64
+	head   []byte // the first bytes of a body answered with status >= 400
 }
 
 func (w *statusWriter) WriteHeader(code int) {
@@ -519,15 +527,44 @@ func (w *statusWriter) Write(b []byte) (int, error) {
 	}
 	n, err := w.ResponseWriter.Write(b)
 	w.bytes += int64(n)
+	if w.status >= 400 && len(w.head) < maxLoggedHead {
+		w.head = append(w.head, b[:min(len(b), maxLoggedHead-len(w.head))]...)
+	}
 	return n, err
+}
+
+// maxLoggedHead is how much of an error answer statusWriter keeps: enough
+// for the XML declaration and S3's <Error><Code>.
+const maxLoggedHead = 256
+
+// s3Code returns the S3 error code at the start of an error answer, or ""
+// when it holds none. Codes are letters only; anything else is not
+// logged.
+func s3Code(head []byte) string {
+	_, rest, ok := strings.Cut(string(head), "<Error><Code>")
+	if !ok {
+		return ""
+	}
+	code, _, ok := strings.Cut(rest, "</Code>")
+	if !ok || code == "" || len(code) > 64 {
+		return ""
+	}
+	for i := 0; i < len(code); i++ {
+		if c := code[i]; !('a' <= c && c <= 'z' || 'A' <= c && c <= 'Z') {
+			return ""
+		}
+	}
+	return code
 }
 
 // Unwrap lets http.ResponseController reach the server's ResponseWriter.
 func (w *statusWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
 
 // logRequests logs one line per request: method, escaped path, status,
-// bytes sent and duration. It never logs the query string, headers,
-// cookies or form values.
+// bytes sent, duration and, for an S3 error answer, its code (so that the
+// log says why an upload failed even when its client went away before the
+// answer). It never logs the query string, headers, cookies or form
+// values.
 func logRequests(h http.Handler, l *log.Logger) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
@@ -536,6 +573,10 @@ func logRequests(h http.Handler, l *log.Logger) http.Handler {
 		status := sw.status
 		if status == 0 {
 			status = http.StatusOK
+		}
+		if code := s3Code(sw.head); code != "" {
+			l.Printf("%s %s %d %dB %s %s", r.Method, r.URL.EscapedPath(), status, sw.bytes, time.Since(start).Round(time.Microsecond), code)
+			return
 		}
 		l.Printf("%s %s %d %dB %s", r.Method, r.URL.EscapedPath(), status, sw.bytes, time.Since(start).Round(time.Microsecond))
 	})
