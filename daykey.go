@@ -140,16 +140,17 @@ func appendPolicyEnd(b []byte, p Policy, amzDate []byte) []byte {
 	return append(b, '}')
 }
 
-// encodeAndSign appends the base64 of the policy that continues k's start
-// with end (whose first len(k.rest) bytes must be k.rest) to dst, and
-// returns it with the hex signature of that base64 text.
-func (k *dayKey) encodeAndSign(dst, end []byte) (encoded []byte, signature [2 * sha256.Size]byte) {
-	dst = append(dst, k.encStart...)
+// encodeAndSign appends to dst the base64 of end, the rest of a policy
+// that starts with k's start (end's first len(k.rest) bytes must be
+// k.rest), and returns it with the hex signature of the whole policy's
+// base64 text: k.encStart followed by the returned encoding.
+func (k *dayKey) encodeAndSign(dst, end []byte) (encodedEnd []byte, signature [2 * sha256.Size]byte) {
 	dst = base64.StdEncoding.AppendEncode(dst, end)
 
 	d := k.digests.Get().(*digest)
 	restoreState(d.h, k.innerMid)
-	d.h.Write(dst[k.hashed:])
+	d.h.Write(k.encStart[k.hashed:])
+	d.h.Write(dst)
 	inner := d.h.Sum(d.sum[:0])
 	restoreState(d.h, k.outerStart)
 	d.h.Write(inner)

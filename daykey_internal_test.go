@@ -33,7 +33,8 @@ func checkDayKey(t *testing.T, token string, p Policy) {
 	amzDate := appendAmzDate(nil, at)
 
 	end := appendPolicyEnd(append([]byte(nil), k.rest...), p, amzDate)
-	encoded, sig := k.encodeAndSign(nil, end)
+	encodedEnd, sig := k.encodeAndSign(nil, end)
+	encoded := append(append([]byte(nil), k.encStart...), encodedEnd...)
 
 	doc := appendPolicyEnd(appendPolicyStart(nil, k.credential, token), p, amzDate)
 	wantEnc, wantSig := plainSign(k, doc)

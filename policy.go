@@ -102,6 +102,10 @@ type linter struct {
 	trustedBucket string
 	// sharedFields records that some field has several conditions.
 	sharedFields bool
+	// rules[i] is the value rule of condition i (see shape.go); noShape
+	// records that the policy's shape cannot be kept.
+	rules   [maxShape]valueRule
+	noShape bool
 }
 
 func (l *linter) add(field string, rule Rule, format string, args ...any) {
@@ -179,6 +183,11 @@ func (l *linter) condition(i int, c *Condition) {
 		l.add(f, RuleFilenameInCondition, "%s contains ${filename}, which S3 replaces with the file's name before checking, so the condition cannot match; use starts-with on the text before ${filename} (Key does this) and put ${filename} in the form value", c)
 	}
 	l.knownField(c, lf)
+	if r := valueRuleOf(lf); i < maxShape && r != valueNoShape {
+		l.rules[i] = r
+	} else {
+		l.noShape = true
+	}
 }
 
 // fieldName checks a condition's field name and reports whether the other
@@ -273,7 +282,7 @@ func (l *linter) knownField(c *Condition, lf []byte) {
 			l.warn(f, RuleFieldValue, "%q is not an S3 storage class (%s); S3 would reject it, though S3-compatible stores may have their own", v, strings.Join(storageClasses, ", "))
 		}
 	case "x-amz-server-side-encryption":
-		if v != "AES256" && v != "aws:kms" && v != "aws:kms:dsse" {
+		if !knownSSE(v) {
 			l.add(f, RuleFieldValue, "%q is not a server-side encryption S3 knows (AES256, aws:kms, aws:kms:dsse)", v)
 		}
 	case "x-amz-checksum-algorithm":
@@ -288,6 +297,9 @@ func (l *linter) knownField(c *Condition, lf []byte) {
 		}
 	}
 }
+
+// knownSSE reports whether v is a server-side encryption S3 knows.
+func knownSSE(v string) bool { return v == "AES256" || v == "aws:kms" || v == "aws:kms:dsse" }
 
 // crossChecks checks what depends on several conditions: the bucket and key
 // requirements, conflicts between conditions on one field, form values

@@ -111,6 +111,7 @@ type Signer struct {
 	URLStyle URLStyle
 
 	config atomic.Pointer[signerConfig]
+	shape  atomic.Pointer[policyShape]
 	key    atomic.Pointer[dayKey]
 	url    atomic.Pointer[bucketURL]
 }
@@ -194,10 +195,17 @@ func (s *Signer) Sign(ctx context.Context, p Policy) (*Form, error) {
 	}
 	t := now().UTC()
 
+	// The checks: the values only, when a policy of the same shape passed
+	// them all before (shape.go), else all of them.
 	l := linter{trustedBucket: s.lastBucket()}
-	l.policy(p.Expiration, p.Conditions, t)
-	if hasErrors(l.problems) {
-		return nil, joinProblems(l.problems)
+	if sh := s.shape.Load(); sh == nil || !sh.check(&p, t, l.trustedBucket) {
+		l.policy(p.Expiration, p.Conditions, t)
+		if hasErrors(l.problems) {
+			return nil, joinProblems(l.problems)
+		}
+		if sh := newShape(p.Conditions, &l); sh != nil {
+			s.shape.Store(sh)
+		}
 	}
 
 	var amzDateBuf [16]byte
@@ -214,17 +222,19 @@ func (s *Signer) Sign(ctx context.Context, p Policy) (*Form, error) {
 	defer bufPool.Put(bufs)
 	end := append(bufs.json[:0], key.rest...)
 	end = appendPolicyEnd(end, p, amzDateBytes)
-	encoded, sig := key.encodeAndSign(bufs.encoded[:0], end)
-	bufs.json, bufs.encoded = end[:0], encoded[:0]
+	encodedEnd, sig := key.encodeAndSign(bufs.encoded[:0], end)
+	bufs.json, bufs.encoded = end[:0], encodedEnd[:0]
+	policyLen := len(key.encStart) + len(encodedEnd)
 	var sb strings.Builder
-	sb.Grow(len(amzDateBytes) + len(encoded) + len(sig))
+	sb.Grow(len(amzDateBytes) + policyLen + len(sig))
 	sb.Write(amzDateBytes)
-	sb.Write(encoded)
+	sb.Write(key.encStart)
+	sb.Write(encodedEnd)
 	sb.Write(sig[:])
 	values := sb.String()
 	amzDate := values[:len(amzDateBytes)]
-	policyText := values[len(amzDate) : len(amzDate)+len(encoded)]
-	signature := values[len(amzDate)+len(encoded):]
+	policyText := values[len(amzDate) : len(amzDate)+policyLen]
+	signature := values[len(amzDate)+policyLen:]
 
 	f := newForm(p.Conditions, l.sharedFields)
 	f.Expiration = p.Expiration.UTC().Truncate(time.Millisecond)
