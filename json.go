@@ -146,14 +146,16 @@ func appendAmzDate(b []byte, t time.Time) []byte {
 	return append(b, 'Z')
 }
 
-// appendDigits appends the last width decimal digits of n >= 0, zero-padded.
+// appendDigits appends the last width (2 to 4) decimal digits of n >= 0,
+// zero-padded.
 func appendDigits(b []byte, n, width int) []byte {
-	var d [4]byte
-	for i := width - 1; i >= 0; i-- {
-		d[i] = byte('0' + n%10)
-		n /= 10
+	switch width {
+	case 2:
+		return append(b, byte('0'+n/10%10), byte('0'+n%10))
+	case 3:
+		return append(b, byte('0'+n/100%10), byte('0'+n/10%10), byte('0'+n%10))
 	}
-	return append(b, d[:width]...)
+	return append(b, byte('0'+n/1000%10), byte('0'+n/100%10), byte('0'+n/10%10), byte('0'+n%10))
 }
 
 // appendCondition appends c in the JSON form S3 documents for its kind:
