@@ -145,7 +145,7 @@ func appendPolicyEnd(b []byte, p Policy, amzDate []byte) []byte {
 // k.rest), and returns it with the hex signature of the whole policy's
 // base64 text: k.encStart followed by the returned encoding.
 func (k *dayKey) encodeAndSign(dst, end []byte) (encodedEnd []byte, signature [2 * sha256.Size]byte) {
-	dst = base64.StdEncoding.AppendEncode(dst, end)
+	dst = appendBase64(dst, end)
 
 	d := k.digests.Get().(*digest)
 	restoreState(d.h, k.innerMid)
