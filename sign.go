@@ -84,7 +84,12 @@ var ErrSignerConfig = errors.New("postpolicy: invalid signer configuration")
 //
 // A Signer is configured by setting its fields before first use; after
 // that it is safe for concurrent use by any number of goroutines and must
-// not be copied (it caches the signing key of the current day).
+// not be copied. It caches, and recomputes when the day or the credentials
+// change, the signing key and the start of every policy it signs with its
+// base64 and HMAC state (daykey.go); and the shape of the last policy that
+// passed every check, so that a policy of the same shape is checked on its
+// values only (shape.go). The cached work never changes a signature's
+// bytes or what Sign refuses.
 type Signer struct {
 	// Credentials supplies the access key, secret and session token for each
 	// signature. A [Credentials] value can be used directly. Required.
