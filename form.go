@@ -47,12 +47,7 @@ type Field struct {
 // Get returns the value of the field named name, compared
 // case-insensitively, and whether the form has it.
 func (f *Form) Get(name string) (string, bool) {
-	for _, fl := range f.Fields {
-		if strings.EqualFold(fl.Name, name) {
-			return fl.Value, true
-		}
-	}
-	return "", false
+	return fieldValue(f.Fields, name)
 }
 
 // Values returns the fields as url.Values, for Go clients that build the
