@@ -283,7 +283,18 @@ func ACL(acl string) Condition { return Eq("acl", acl) }
 // document naming the object. S3 ignores other values and answers 204, and
 // allows only an exact match on this field.
 func SuccessActionStatus(code int) Condition {
-	return Eq("success_action_status", strconv.Itoa(code))
+	v := ""
+	switch code { // the codes S3 knows, without allocating
+	case 200:
+		v = "200"
+	case 201:
+		v = "201"
+	case 204:
+		v = "204"
+	default:
+		v = strconv.Itoa(code)
+	}
+	return Eq("success_action_status", v)
 }
 
 // SuccessActionRedirect returns an exact-match condition on

@@ -3,7 +3,6 @@ package postpolicy
 import (
 	"crypto/sha256"
 	"encoding"
-	"encoding/base64"
 	"encoding/hex"
 	"hash"
 	"sync"
@@ -21,7 +20,8 @@ import (
 //   - the base64 of that start (up to a multiple of 3 bytes, so the rest of
 //     the policy encodes on its own), and the state of the HMAC's inner
 //     SHA-256 after the key block and that base64 (up to a multiple of the
-//     64-byte block size).
+//     64-byte block size): an encodedStart, which prefix.go extends over
+//     the policy's leading conditions when they repeat.
 //
 // A signature then restores the midstate, hashes only the base64 of the
 // rest, and finishes HMAC-SHA256 (RFC 2104) by hand: H((K^opad) ||
@@ -38,16 +38,40 @@ type dayKey struct {
 
 	key []byte // the signing key, for SignEncodedPolicy-compatible checks
 
-	// The policy start: start[:len(start)-len(rest)] is encoded as
-	// encStart; rest (0 to 2 bytes) is encoded with the per-signature part.
-	encStart []byte
-	rest     []byte
-	// hashed is how many bytes of encStart the inner midstate has absorbed
-	// (a multiple of 64); outer is the state after the outer key block.
-	hashed     int
-	innerMid   []byte
+	tokenJSON []byte // the session token as a JSON string, for form JSON
+
+	// start is the policy start, encoded and hashed; outerStart is the
+	// state of the HMAC's outer SHA-256 after the outer key block.
+	start      encodedStart
 	outerStart []byte
 	digests    sync.Pool // of *digest
+}
+
+// encodedStart is the beginning of a policy document, encoded and hashed
+// as far as it can be on its own. The document's first bytes are encoded
+// as enc; rest (0 to 2 bytes) is encoded with what follows, so that the
+// whole encodes as enc followed by the encoding of rest and the remainder.
+// The inner SHA-256 of the HMAC, after the inner key block, has absorbed
+// enc[:hashed] (a multiple of the 64-byte block) and is saved as innerMid.
+type encodedStart struct {
+	enc      []byte
+	rest     []byte
+	hashed   int
+	innerMid []byte
+}
+
+// extend returns the start that continues st with the JSON bytes more:
+// encoded as far as whole 3-byte groups go, and hashed as far as whole
+// blocks go. st is not modified.
+func (st *encodedStart) extend(h hash.Hash, more []byte) encodedStart {
+	doc := append(append([]byte(nil), st.rest...), more...)
+	whole := len(doc) / 3 * 3
+	enc := appendBase64(append(make([]byte, 0, len(st.enc)+(whole/3)*4), st.enc...), doc[:whole])
+	next := encodedStart{enc: enc, rest: doc[whole:], hashed: len(enc) / sha256.BlockSize * sha256.BlockSize}
+	restoreState(h, st.innerMid)
+	h.Write(enc[st.hashed:next.hashed])
+	next.innerMid = marshalState(h)
+	return next
 }
 
 // digest is a SHA-256 state and room for its sum, reused across signatures.
@@ -65,12 +89,9 @@ func newDayKey(c Credentials, t time.Time, date [8]byte, region, service string)
 		key:        DeriveSigningKey(c.SecretAccessKey, t, region, service),
 	}
 	k.digests.New = func() any { return &digest{h: sha256.New()} }
-
-	start := appendPolicyStart(nil, k.credential, k.token)
-	whole := len(start) / 3 * 3
-	k.encStart = base64.StdEncoding.AppendEncode(nil, start[:whole])
-	k.rest = start[whole:]
-	k.hashed = len(k.encStart) / sha256.BlockSize * sha256.BlockSize
+	if k.token != "" {
+		k.tokenJSON = appendJSONString(nil, k.token)
+	}
 
 	// HMAC key blocks: the 32-byte key padded with zeros to one block,
 	// XORed with 0x36 (inner) and 0x5c (outer).
@@ -83,8 +104,8 @@ func newDayKey(c Credentials, t time.Time, date [8]byte, region, service string)
 	}
 	h := sha256.New()
 	h.Write(ipad[:])
-	h.Write(k.encStart[:k.hashed])
-	k.innerMid = marshalState(h)
+	empty := encodedStart{innerMid: marshalState(h)}
+	k.start = empty.extend(h, appendPolicyStart(nil, k.credential, k.token))
 	h.Reset()
 	h.Write(opad[:])
 	k.outerStart = marshalState(h)
@@ -129,27 +150,40 @@ func appendPolicyStart(b []byte, credential, token string) []byte {
 // p's conditions, then x-amz-date and the expiration, which change with
 // every signature.
 func appendPolicyEnd(b []byte, p Policy, amzDate []byte) []byte {
-	for i := range p.Conditions {
+	b = appendConditions(b, p.Conditions)
+	return appendPolicyTail(b, p.Expiration, amzDate)
+}
+
+// appendConditions appends conds, each preceded by a comma: the policy's
+// own conditions follow the signer's.
+func appendConditions(b []byte, conds []Condition) []byte {
+	for i := range conds {
 		b = append(b, ',')
-		b = appendCondition(b, &p.Conditions[i])
+		b = appendCondition(b, &conds[i])
 	}
+	return b
+}
+
+// appendPolicyTail appends what follows the conditions: x-amz-date, the
+// end of the array and the expiration.
+func appendPolicyTail(b []byte, expiration time.Time, amzDate []byte) []byte {
 	b = append(b, `,{"x-amz-date":"`...)
 	b = append(b, amzDate...)
 	b = append(b, `"}],"expiration":`...)
-	b = appendExpiration(b, p.Expiration)
+	b = appendExpiration(b, expiration)
 	return append(b, '}')
 }
 
 // encodeAndSign appends to dst the base64 of end, the rest of a policy
-// that starts with k's start (end's first len(k.rest) bytes must be
-// k.rest), and returns it with the hex signature of the whole policy's
-// base64 text: k.encStart followed by the returned encoding.
-func (k *dayKey) encodeAndSign(dst, end []byte) (encodedEnd []byte, signature [2 * sha256.Size]byte) {
+// that starts with st (end's first len(st.rest) bytes must be st.rest),
+// and returns it with the hex signature, under k's key, of the whole
+// policy's base64 text: st.enc followed by the returned encoding.
+func (k *dayKey) encodeAndSign(st *encodedStart, dst, end []byte) (encodedEnd []byte, signature [2 * sha256.Size]byte) {
 	dst = appendBase64(dst, end)
 
 	d := k.digests.Get().(*digest)
-	restoreState(d.h, k.innerMid)
-	d.h.Write(k.encStart[k.hashed:])
+	restoreState(d.h, st.innerMid)
+	d.h.Write(st.enc[st.hashed:])
 	d.h.Write(dst)
 	inner := d.h.Sum(d.sum[:0])
 	restoreState(d.h, k.outerStart)

@@ -32,9 +32,9 @@ func checkDayKey(t *testing.T, token string, p Policy) {
 	k := newDayKey(c, at, date, "eu-west-1", "s3")
 	amzDate := appendAmzDate(nil, at)
 
-	end := appendPolicyEnd(append([]byte(nil), k.rest...), p, amzDate)
-	encodedEnd, sig := k.encodeAndSign(nil, end)
-	encoded := append(append([]byte(nil), k.encStart...), encodedEnd...)
+	end := appendPolicyEnd(append([]byte(nil), k.start.rest...), p, amzDate)
+	encodedEnd, sig := k.encodeAndSign(&k.start, nil, end)
+	encoded := append(append([]byte(nil), k.start.enc...), encodedEnd...)
 
 	doc := appendPolicyEnd(appendPolicyStart(nil, k.credential, token), p, amzDate)
 	wantEnc, wantSig := plainSign(k, doc)

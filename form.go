@@ -78,11 +78,18 @@ func (f *Form) MarshalJSON() ([]byte, error) {
 	for _, fl := range f.Fields {
 		n += len(fl.Name) + len(fl.Value) + 8
 	}
-	b := make([]byte, 0, n)
+	b := appendFormHead(make([]byte, 0, n), f.URL, f.Fields)
+	b = append(b, '}')
+	return appendFormTail(b, f.PageConditions), nil
+}
+
+// appendFormHead appends the form's JSON up to and including its fields,
+// leaving the fields object open.
+func appendFormHead(b []byte, url string, fields []Field) []byte {
 	b = append(b, `{"url":`...)
-	b = appendJSONString(b, f.URL)
+	b = appendJSONString(b, url)
 	b = append(b, `,"method":"POST","fields":{`...)
-	for i, fl := range f.Fields {
+	for i, fl := range fields {
 		if i > 0 {
 			b = append(b, ',')
 		}
@@ -90,10 +97,16 @@ func (f *Form) MarshalJSON() ([]byte, error) {
 		b = append(b, ':')
 		b = appendJSONString(b, fl.Value)
 	}
-	b = append(b, '}')
-	if len(f.PageConditions) > 0 {
+	return b
+}
+
+// appendFormTail appends what follows the form's fields object: the page
+// conditions, if any, and the closing brace.
+func appendFormTail(b []byte, page []Condition) []byte {
+	if len(page) > 0 {
 		b = append(b, `,"pageConditions":[`...)
-		for i, c := range f.PageConditions {
+		for i := range page {
+			c := &page[i]
 			if i > 0 {
 				b = append(b, ',')
 			}
@@ -107,7 +120,7 @@ func (f *Form) MarshalJSON() ([]byte, error) {
 		}
 		b = append(b, ']')
 	}
-	return append(b, '}'), nil
+	return append(b, '}')
 }
 
 var formTemplate = template.Must(template.New("form").Parse(

@@ -3,6 +3,7 @@ package postpolicy
 import (
 	"errors"
 	"net/http"
+	"sync"
 )
 
 // ErrUnauthenticated, returned (or wrapped) by a [FormHandler]'s Policy
@@ -16,7 +17,8 @@ var ErrForbidden = errors.New("postpolicy: not allowed to upload")
 // FormHandler is the backend endpoint a page calls to get a freshly signed
 // upload form. For each request it asks Policy for the policy of the
 // signed-in user (the application authenticates the request there), signs
-// it, and answers 200 with the form as JSON ([Form.MarshalJSON]) and
+// it, and answers 200 with the form as JSON (the bytes of
+// [Form.MarshalJSON], written by [Signer.AppendFormJSON]) and
 // Cache-Control: no-store. It answers 401 or 403 when Policy returns
 // [ErrUnauthenticated] or [ErrForbidden], 405 to methods other than GET and
 // POST, and 500 for any other error. Response bodies never carry error
@@ -50,15 +52,15 @@ func (h *FormHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		h.fail(w, r, err)
 		return
 	}
-	form, err := h.Signer.Sign(r.Context(), p)
+	buf := formBufs.Get().(*[]byte)
+	defer formBufs.Put(buf)
+	body, err := h.Signer.AppendFormJSON(r.Context(), (*buf)[:0], p)
 	if err != nil {
 		h.fail(w, r, err)
 		return
 	}
-	body, err := form.MarshalJSON()
-	if err != nil {
-		h.fail(w, r, err)
-		return
+	if cap(body) <= maxPooledForm {
+		*buf = body[:0]
 	}
 	hdr := w.Header()
 	hdr.Set("Content-Type", "application/json")
@@ -66,6 +68,13 @@ func (h *FormHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	w.WriteHeader(http.StatusOK)
 	w.Write(body)
 }
+
+// formBufs holds the buffers FormHandler writes forms into; one that grew
+// past maxPooledForm (S3's 20 KB limit on the form makes that unusual) is
+// not kept.
+var formBufs = sync.Pool{New: func() any { b := make([]byte, 0, 4096); return &b }}
+
+const maxPooledForm = 64 << 10
 
 func (h *FormHandler) fail(w http.ResponseWriter, r *http.Request, err error) {
 	if h.ErrorLog != nil {

@@ -41,8 +41,19 @@ func appendJSONString(b []byte, s string) []byte {
 // appendJSONChars appends s escaped as the inside of a JSON string literal,
 // without the surrounding quotes.
 func appendJSONChars(b []byte, s string) []byte {
+	if jsonPlain(s) {
+		return append(b, s...)
+	}
 	start := 0
 	for i := 0; i < len(s); {
+		// Eight plain bytes at a time; the byte loop below handles the
+		// group that holds something to escape, and the end.
+		for len(s)-i >= 8 && plain8(load8(s[i:])) {
+			i += 8
+		}
+		if i == len(s) {
+			break
+		}
 		c := s[i]
 		if plainJSON[c] {
 			i++
@@ -88,6 +99,74 @@ func appendJSONChars(b []byte, s string) []byte {
 		i += size
 	}
 	return append(b, s[start:]...)
+}
+
+// jsonPlain reports whether every byte of s is plainJSON, so that s is
+// written as it is. It tests eight bytes at a time; the last, partial group
+// is tested as the string's last eight bytes, or, in a string shorter than
+// eight, with plain letters in the place of the missing bytes.
+func jsonPlain(s string) bool {
+	if len(s) < 8 {
+		v := uint64(ones * 'a')
+		for i := 0; i < len(s); i++ {
+			v = v&^(0xff<<(8*i)) | uint64(s[i])<<(8*i)
+		}
+		return plain8(v)
+	}
+	for i := 0; len(s)-i > 8; i += 8 {
+		if !plain8(load8(s[i:])) {
+			return false
+		}
+	}
+	return plain8(load8(s[len(s)-8:]))
+}
+
+// asciiWithoutDollar reports whether s is ASCII and holds no '$': then it
+// is valid UTF-8 and cannot hold ${filename}, which spares the shape check
+// both scans. It tests eight bytes at a time, as jsonPlain does.
+func asciiWithoutDollar(s string) bool {
+	ok := func(v uint64) bool {
+		d := v ^ (ones * '$')
+		return (v|(d-ones)&^d)&highs == 0
+	}
+	if len(s) < 8 {
+		v := uint64(ones * 'a')
+		for i := 0; i < len(s); i++ {
+			v = v&^(0xff<<(8*i)) | uint64(s[i])<<(8*i)
+		}
+		return ok(v)
+	}
+	for i := 0; len(s)-i > 8; i += 8 {
+		if !ok(load8(s[i:])) {
+			return false
+		}
+	}
+	return ok(load8(s[len(s)-8:]))
+}
+
+const ones, highs = 0x0101010101010101, 0x8080808080808080
+
+// load8 returns the first 8 bytes of s as a little-endian word.
+func load8(s string) uint64 {
+	_ = s[7]
+	return uint64(s[0]) | uint64(s[1])<<8 | uint64(s[2])<<16 | uint64(s[3])<<24 |
+		uint64(s[4])<<32 | uint64(s[5])<<40 | uint64(s[6])<<48 | uint64(s[7])<<56
+}
+
+// plain8 reports whether the 8 bytes of v are all plainJSON: none is below
+// 0x20, '"', '\\' or above 0x7f. It tests them at once with the classic bit
+// tricks on a 64-bit word: (x - 0x01…01) &^ x & 0x80…80 is non-zero
+// exactly when some byte of x is zero (a borrow can only start at a zero
+// byte), applied to v XOR '"' and v XOR '\\'; and once every byte is below
+// 0x80, v - 0x20…20 borrows into a byte's high bit exactly when that byte,
+// or one below it, is below 0x20.
+func plain8(v uint64) bool {
+	if v&highs != 0 {
+		return false // non-ASCII
+	}
+	quote, backslash := v^(ones*'"'), v^(ones*'\\')
+	special := (v - ones*0x20) | (quote-ones)&^quote | (backslash-ones)&^backslash
+	return special&highs == 0
 }
 
 // appendJSONInt appends n as a JSON number.

@@ -83,12 +83,17 @@ func newShape(conds []Condition, l *linter) *policyShape {
 // check that depends on values, so that Policy.Validate would report no
 // error. trustedBucket is a bucket name known to be valid.
 func (sh *policyShape) check(p *Policy, at time.Time, trustedBucket string) bool {
+	return sh.checkFrom(p, at, trustedBucket, 0, 0, maxInt64)
+}
+
+// checkFrom is check for a policy whose first from conditions are known to
+// pass (they are those of a prefix, prefix.go) and allow sizes lo to hi.
+func (sh *policyShape) checkFrom(p *Policy, at time.Time, trustedBucket string, from int, lo, hi int64) bool {
 	conds := p.Conditions
-	if len(conds) != len(sh.conds) || p.Expiration.IsZero() || !p.Expiration.Truncate(time.Millisecond).After(at) {
+	if len(conds) != len(sh.conds) || from > len(conds) || p.Expiration.IsZero() || !p.Expiration.Truncate(time.Millisecond).After(at) {
 		return false
 	}
-	var lo, hi int64 = 0, maxInt64
-	for i := range conds {
+	for i := from; i < len(conds); i++ {
 		c, s := &conds[i], &sh.conds[i]
 		if c.op != s.op || c.source != s.source || c.field != s.field {
 			return false
@@ -100,10 +105,14 @@ func (sh *policyShape) check(p *Policy, at time.Time, trustedBucket string) bool
 			lo, hi = max(lo, c.min), min(hi, c.max)
 			continue
 		}
-		if !utf8.ValidString(c.value) || strings.Contains(c.value, filenameVar) {
+		plain := asciiWithoutDollar(c.value)
+		if !plain && (!utf8.ValidString(c.value) || strings.Contains(c.value, filenameVar)) {
 			return false
 		}
-		if c.source == SourceForm && ((c.formValue != c.value && !utf8.ValidString(c.formValue)) || !formValueSatisfies(c, c.formValue)) {
+		// An exact match whose form value is its value satisfies itself
+		// unless that value holds ${filename}, which plain rules out.
+		if c.source == SourceForm && !(plain && c.op == OpEq && c.formValue == c.value) &&
+			((c.formValue != c.value && !utf8.ValidString(c.formValue)) || !formValueSatisfies(c, c.formValue)) {
 			return false
 		}
 		if c.op != OpEq {

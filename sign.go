@@ -7,6 +7,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -86,10 +87,15 @@ var ErrSignerConfig = errors.New("postpolicy: invalid signer configuration")
 // that it is safe for concurrent use by any number of goroutines and must
 // not be copied. It caches, and recomputes when the day or the credentials
 // change, the signing key and the start of every policy it signs with its
-// base64 and HMAC state (daykey.go); and the shape of the last policy that
+// base64 and HMAC state (daykey.go); the shape of the last policy that
 // passed every check, so that a policy of the same shape is checked on its
-// values only (shape.go). The cached work never changes a signature's
-// bytes or what Sign refuses.
+// values only (shape.go); and, when consecutive policies begin with the
+// same conditions, those conditions encoded and hashed after the start
+// (prefix.go), so that a policy beginning with them costs only the
+// encoding and hashing of its other conditions. A policy is therefore
+// signed fastest with the conditions that are the same for every request
+// first and the per-request ones last. The cached work never changes a
+// signature's bytes or what Sign refuses.
 type Signer struct {
 	// Credentials supplies the access key, secret and session token for each
 	// signature. A [Credentials] value can be used directly. Required.
@@ -118,6 +124,8 @@ type Signer struct {
 	config atomic.Pointer[signerConfig]
 	shape  atomic.Pointer[policyShape]
 	key    atomic.Pointer[dayKey]
+	prefix atomic.Pointer[condPrefix]
+	recent recentConds
 	url    atomic.Pointer[bucketURL]
 }
 
@@ -167,12 +175,36 @@ func (s *Signer) dayKeyFor(c Credentials, t time.Time, date [8]byte) (*dayKey, e
 }
 
 // buffers are the scratch space of one signature: the changing end of the
-// policy document and the policy's base64 text.
+// policy document and its base64 text.
 type buffers struct {
 	json, encoded []byte
 }
 
 var bufPool = sync.Pool{New: func() any { return &buffers{make([]byte, 0, 2048), make([]byte, 0, 4096)} }}
+
+// signature is a signed policy before it becomes strings: the policy's
+// base64 text is start.enc followed by encodedEnd, which lives in bufs
+// until release.
+type signature struct {
+	url        string
+	expiration time.Time
+	token      string
+	tokenJSON  []byte // token as a JSON string
+	amzDate    [16]byte
+	start      *encodedStart
+	encodedEnd []byte
+	hex        [2 * sha256.Size]byte
+	bufs       *buffers
+}
+
+func (sig *signature) policyLen() int { return len(sig.start.enc) + len(sig.encodedEnd) }
+
+// release returns the scratch space to the pool.
+func (sig *signature) release() {
+	sig.bufs.json, sig.bufs.encoded = sig.bufs.json[:0], sig.encodedEnd[:0]
+	bufPool.Put(sig.bufs)
+	sig.bufs, sig.encodedEnd = nil, nil
+}
 
 // Sign validates p, adds the SigV4 conditions (x-amz-algorithm,
 // x-amz-credential, x-amz-date and, for temporary credentials,
@@ -185,14 +217,89 @@ var bufPool = sync.Pool{New: func() any { return &buffers{make([]byte, 0, 2048),
 // Configuration errors match [ErrSignerConfig], unusable credentials
 // [ErrInvalidCredentials]. No error contains the secret, the session token
 // or the signing key.
+//
+// Conditions that are the same in every policy are best put first and
+// those that change per request last: the Signer then encodes and hashes
+// the leading ones once (see [Signer]).
 func (s *Signer) Sign(ctx context.Context, p Policy) (*Form, error) {
-	cfg, err := s.checkConfig()
+	a := new(formAlloc)
+	var sig signature
+	f := &a.form
+	var err error
+	f.Fields, f.PageConditions, err = s.sign(ctx, &p, a.fields[:0], a.page[:0], &sig)
 	if err != nil {
 		return nil, err
 	}
+	f.URL, f.Expiration = sig.url, sig.expiration
+	// The x-amz-date, policy and signature values share one allocation.
+	policyLen := sig.policyLen()
+	var sb strings.Builder
+	sb.Grow(len(sig.amzDate) + policyLen + len(sig.hex))
+	sb.Write(sig.amzDate[:])
+	sb.Write(sig.start.enc)
+	sb.Write(sig.encodedEnd)
+	sb.Write(sig.hex[:])
+	sig.release()
+	values := sb.String()
+	amzDate := values[:len(sig.amzDate)]
+	policyText := values[len(amzDate) : len(amzDate)+policyLen]
+	signature := values[len(amzDate)+policyLen:]
+
+	f.Fields = append(f.Fields, Field{"x-amz-date", amzDate})
+	if sig.token != "" {
+		f.Fields = append(f.Fields, Field{"x-amz-security-token", sig.token})
+	}
+	f.Fields = append(f.Fields,
+		Field{"policy", policyText},
+		Field{"x-amz-signature", signature})
+	return f, nil
+}
+
+// AppendFormJSON signs p as [Signer.Sign] does and appends to dst the
+// form's JSON, the bytes [Form.MarshalJSON] gives for Sign's form, without
+// building the Form: it allocates nothing when dst has room for the form
+// (about 1.4 times the policy's base64 text, plus the field values) and the
+// policy's conditions fit the form's preallocated room. It is the fast
+// path for an endpoint that answers the form as JSON, as [FormHandler]
+// does. On error dst is returned unchanged, with Sign's error.
+func (s *Signer) AppendFormJSON(ctx context.Context, dst []byte, p Policy) ([]byte, error) {
+	var a formAlloc
+	var sig signature
+	fields, page, err := s.sign(ctx, &p, a.fields[:0], a.page[:0], &sig)
+	if err != nil {
+		return dst, err
+	}
+	defer sig.release()
+	b := appendFormHead(dst, sig.url, fields)
+	b = append(b, `,"x-amz-date":"`...)
+	b = append(b, sig.amzDate[:]...)
+	b = append(b, '"')
+	if sig.token != "" {
+		b = append(b, `,"x-amz-security-token":`...)
+		b = append(b, sig.tokenJSON...)
+	}
+	// base64 and hex need no escaping.
+	b = append(b, `,"policy":"`...)
+	b = append(b, sig.start.enc...)
+	b = append(b, sig.encodedEnd...)
+	b = append(b, `","x-amz-signature":"`...)
+	b = append(b, sig.hex[:]...)
+	b = append(b, `"}`...)
+	return appendFormTail(b, page), nil
+}
+
+// sign does the work of Sign and AppendFormJSON: it checks the
+// configuration and p, and signs p into sig. It returns the form's fields
+// up to x-amz-credential, appended to fields, and its page conditions,
+// appended to page. On success the caller must release sig.
+func (s *Signer) sign(ctx context.Context, p *Policy, fields []Field, page []Condition, sig *signature) ([]Field, []Condition, error) {
+	cfg, err := s.checkConfig()
+	if err != nil {
+		return nil, nil, err
+	}
 	creds, err := s.Credentials.Retrieve(ctx)
 	if err != nil {
-		return nil, fmt.Errorf("postpolicy: retrieving credentials: %w", err)
+		return nil, nil, fmt.Errorf("postpolicy: retrieving credentials: %w", err)
 	}
 	now := time.Now
 	if s.Now != nil {
@@ -201,67 +308,71 @@ func (s *Signer) Sign(ctx context.Context, p Policy) (*Form, error) {
 	t := now().UTC()
 
 	// The checks: the values only, when a policy of the same shape passed
-	// them all before (shape.go), else all of them.
+	// them all before (shape.go), and only those of the conditions after
+	// the cached leading ones when p begins with them (prefix.go); else all.
 	l := linter{trustedBucket: s.lastBucket()}
-	if sh := s.shape.Load(); sh == nil || !sh.check(&p, t, l.trustedBucket) {
-		l.policy(p.Expiration, p.Conditions, t)
+	sh := s.shape.Load()
+	hit := s.cachedPrefix(p, sh)
+	checked := false
+	switch {
+	case hit != nil:
+		checked = sh.checkFrom(p, t, l.trustedBucket, len(hit.conds), hit.lo, hit.hi)
+	case sh != nil:
+		checked = sh.check(p, t, l.trustedBucket)
+	}
+	if !checked {
+		hit = nil
+		// A copy, so that p.Conditions does not escape: only the strings in
+		// it reach the form, and a caller's slice literal can stay on its
+		// stack. The full lint runs once per shape; the copy is cheap there.
+		l.policy(p.Expiration, slices.Clone(p.Conditions), t)
 		if hasErrors(l.problems) {
-			return nil, joinProblems(l.problems)
+			return nil, nil, joinProblems(l.problems)
 		}
-		if sh := newShape(p.Conditions, &l); sh != nil {
+		if sh = newShape(p.Conditions, &l); sh != nil {
 			s.shape.Store(sh)
 		}
 	}
 
-	var amzDateBuf [16]byte
-	amzDateBytes := appendAmzDate(amzDateBuf[:0], t)
+	amzDate := appendAmzDate(sig.amzDate[:0], t)
 	var date [8]byte
-	copy(date[:], amzDateBytes)
+	copy(date[:], amzDate)
 	key, err := s.dayKeyFor(creds, t, date)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 
-	// The x-amz-date, policy and signature values share one allocation.
-	bufs := bufPool.Get().(*buffers)
-	defer bufPool.Put(bufs)
-	end := append(bufs.json[:0], key.rest...)
-	end = appendPolicyEnd(end, p, amzDateBytes)
-	encodedEnd, sig := key.encodeAndSign(bufs.encoded[:0], end)
-	bufs.json, bufs.encoded = end[:0], encodedEnd[:0]
-	policyLen := len(key.encStart) + len(encodedEnd)
-	var sb strings.Builder
-	sb.Grow(len(amzDateBytes) + policyLen + len(sig))
-	sb.Write(amzDateBytes)
-	sb.Write(key.encStart)
-	sb.Write(encodedEnd)
-	sb.Write(sig[:])
-	values := sb.String()
-	amzDate := values[:len(amzDateBytes)]
-	policyText := values[len(amzDate) : len(amzDate)+policyLen]
-	signature := values[len(amzDate)+policyLen:]
-
-	f := newForm(p.Conditions, l.sharedFields)
-	f.Expiration = p.Expiration.UTC().Truncate(time.Millisecond)
-	f.Fields = append(f.Fields,
+	fields, page = formFields(fields, page, p.Conditions, l.sharedFields)
+	fields = append(fields,
 		Field{"x-amz-algorithm", Algorithm},
-		Field{"x-amz-credential", key.credential},
-		Field{"x-amz-date", amzDate})
+		Field{"x-amz-credential", key.credential})
+
+	start, from := s.startFor(key, p, hit, sh)
+	bufs := bufPool.Get().(*buffers)
+	end := append(bufs.json[:0], start.rest...)
+	end = appendConditions(end, p.Conditions[from:])
+	end = appendPolicyTail(end, p.Expiration, amzDate)
+	encodedEnd, hex := key.encodeAndSign(start, bufs.encoded[:0], end)
+	bufs.json = end[:0]
+	*sig = signature{token: creds.SessionToken, tokenJSON: key.tokenJSON, amzDate: sig.amzDate, start: start, encodedEnd: encodedEnd, hex: hex, bufs: bufs}
+
+	size := preFileSize(fields, page, sig.policyLen()) + partLen("x-amz-date", len(amzDate))
 	if creds.SessionToken != "" {
-		f.Fields = append(f.Fields, Field{"x-amz-security-token", creds.SessionToken})
+		size += partLen("x-amz-security-token", len(creds.SessionToken))
 	}
-
-	if size := preFileSize(f.Fields, f.PageConditions, len(policyText)); size > MaxPreFileSize {
+	if size > MaxPreFileSize {
+		policyLen := sig.policyLen()
+		sig.release()
 		l.add("", RulePreFileSize, "the form before the file would be about %d bytes (policy %d, session token %d), over S3's limit of %d; S3 would answer MaxPostPreDataLengthExceeded",
-			size, len(policyText), len(creds.SessionToken), MaxPreFileSize)
-		return nil, joinProblems(l.problems)
+			size, policyLen, len(creds.SessionToken), MaxPreFileSize)
+		return nil, nil, joinProblems(l.problems)
 	}
 
-	f.Fields = append(f.Fields,
-		Field{"policy", policyText},
-		Field{"x-amz-signature", signature})
-	f.URL = s.formURL(cfg, bucketOf(p.Conditions))
-	return f, nil
+	// As written in the policy; from the instant only, so that p does not
+	// escape.
+	sig.expiration = time.UnixMilli(p.Expiration.UnixMilli()).UTC()
+	sig.url = s.formURL(cfg, bucketOf(p.Conditions))
+	return fields, page, nil
 }
 
 // signerFields is how many fields Sign adds after the policy's own: the
@@ -278,13 +389,14 @@ type formAlloc struct {
 	page   [1]Condition
 }
 
-// newForm returns a Form whose Fields are those the form carries for conds,
-// in condition order and each once, with room for the Signer's, and whose
-// PageConditions are the conditions on the fields the page supplies.
+// formFields appends to fields those the form carries for conds, in
+// condition order and each once, and to page the conditions on the fields
+// the page supplies, nil when there are none. fields gets room for the
+// Signer's fields too.
 //
 // shared says whether some field has several conditions (the linter knows);
 // only then can a field repeat or be both carried and page-supplied.
-func newForm(conds []Condition, shared bool) *Form {
+func formFields(fields []Field, page []Condition, conds []Condition, shared bool) ([]Field, []Condition) {
 	n, pages := 0, 0
 	for i := range conds {
 		switch conds[i].source {
@@ -294,13 +406,11 @@ func newForm(conds []Condition, shared bool) *Form {
 			pages++
 		}
 	}
-	a := new(formAlloc)
-	fields, page := a.fields[:0], a.page[:0]
-	if n+signerFields > len(a.fields) {
-		fields = make([]Field, 0, n+signerFields)
+	if n+signerFields > cap(fields)-len(fields) {
+		fields = slices.Grow(fields, n+signerFields)
 	}
-	if pages > len(a.page) {
-		page = make([]Condition, 0, pages)
+	if pages > cap(page)-len(page) {
+		page = slices.Grow(page, pages)
 	}
 next:
 	for i := range conds {
@@ -331,8 +441,7 @@ next:
 	if len(kept) == 0 {
 		kept = nil
 	}
-	a.form.Fields, a.form.PageConditions = fields, kept
-	return &a.form
+	return fields, kept
 }
 
 // bucketOf returns the value of the first exact-match bucket condition.

@@ -1,0 +1,110 @@
+package postpolicy_test
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/postpolicy/postpolicy"
+)
+
+// TestAppendFormJSONMatchesSign checks that AppendFormJSON appends exactly
+// the bytes of Form.MarshalJSON for Sign's form, on policies that exercise
+// every part of the form: page conditions, a field with two conditions,
+// more fields than the form's preallocated room, values to escape, a
+// session token, and a dst that already holds bytes.
+func TestAppendFormJSONMatchesSign(t *testing.T) {
+	exp := lintAt.Add(time.Hour)
+	many := []postpolicy.Condition{postpolicy.Bucket("acme-user-uploads"), postpolicy.Key("k")}
+	for _, n := range []string{"a", "b", "c", "d", "e", "f", "g", "h", "i"} {
+		many = append(many, postpolicy.Meta(n, "v-"+n))
+	}
+	policies := map[string][]postpolicy.Condition{
+		"page conditions": {postpolicy.Bucket("acme-user-uploads"), postpolicy.KeyPrefix("u/"), postpolicy.ContentTypePrefix("image/"), postpolicy.StartsWith("x-amz-meta-tag", "")},
+		"shared field":    {postpolicy.Bucket("acme-user-uploads"), postpolicy.Key("u/${filename}"), postpolicy.KeyPrefix("u/")},
+		"many fields":     many,
+		"escapes":         {postpolicy.Bucket("acme-user-uploads"), postpolicy.Key("a\"b\\c\u2028/\x01"), postpolicy.Meta("note", "<html> & ü")},
+	}
+	for name, conds := range policies {
+		for _, creds := range []postpolicy.Credentials{exampleCredentials, {AccessKeyID: exampleAKID, SecretAccessKey: exampleSecretKey, SessionToken: exampleSessionToken + "\"\\"}} {
+			s := &postpolicy.Signer{Credentials: creds, Region: "us-east-1", Now: func() time.Time { return lintAt }}
+			p := postpolicy.Policy{Expiration: exp, Conditions: conds}
+			f, err := s.Sign(context.Background(), p)
+			if err != nil {
+				t.Fatalf("%s: %v", name, err)
+			}
+			want, _ := f.MarshalJSON()
+			got, err := s.AppendFormJSON(context.Background(), []byte("head"), p)
+			if err != nil {
+				t.Fatalf("%s: %v", name, err)
+			}
+			if !bytes.Equal(got, append([]byte("head"), want...)) {
+				t.Errorf("%s, token %v: AppendFormJSON gave\n%s\nSign's form is\nhead%s", name, creds.SessionToken != "", got, want)
+			}
+		}
+	}
+}
+
+// TestAppendFormJSONErrors checks that AppendFormJSON refuses what Sign
+// refuses, with the same error, and returns dst untouched.
+func TestAppendFormJSONErrors(t *testing.T) {
+	s := newExampleSigner()
+	for name, p := range map[string]postpolicy.Policy{
+		"no expiration": {Conditions: []postpolicy.Condition{postpolicy.Bucket("acme-user-uploads")}},
+		"no bucket":     {Expiration: lintAt.Add(time.Hour)},
+		"too big":       {Expiration: lintAt.Add(time.Hour), Conditions: []postpolicy.Condition{postpolicy.Bucket("acme-user-uploads"), postpolicy.Meta("big", strings.Repeat("x", 20<<10))}},
+	} {
+		_, signErr := s.Sign(context.Background(), p)
+		dst := make([]byte, 3, 64)
+		copy(dst, "abc")
+		got, err := s.AppendFormJSON(context.Background(), dst, p)
+		if err == nil || signErr == nil || err.Error() != signErr.Error() || !errors.Is(err, postpolicy.ErrInvalidPolicy) {
+			t.Errorf("%s: AppendFormJSON error %v, Sign's %v", name, err, signErr)
+		}
+		if string(got) != "abc" || string(dst[:cap(dst)][3:6]) != "\x00\x00\x00" {
+			t.Errorf("%s: dst is %q (room %q), want it unchanged", name, got, dst[3:6])
+		}
+	}
+	var nilSigner postpolicy.Signer
+	if _, err := nilSigner.AppendFormJSON(context.Background(), nil, postpolicy.Policy{}); !errors.Is(err, postpolicy.ErrSignerConfig) {
+		t.Errorf("zero Signer: %v, want ErrSignerConfig", err)
+	}
+}
+
+// TestAppendFormJSONAllocations checks the documented promise: with room
+// in dst, a warmed Signer allocates nothing per form.
+func TestAppendFormJSONAllocations(t *testing.T) {
+	if raceEnabled {
+		t.Skip("the race detector allocates")
+	}
+	s := &postpolicy.Signer{
+		Credentials: postpolicy.Credentials{AccessKeyID: exampleAKID, SecretAccessKey: exampleSecretKey, SessionToken: exampleSessionToken},
+		Region:      "eu-west-1",
+		Now:         func() time.Time { return lintAt },
+	}
+	users := []string{"user-10", "user-11", "user-12"}
+	policies := make([]postpolicy.Policy, len(users))
+	for i, u := range users {
+		policies[i] = postpolicy.Policy{Expiration: lintAt.Add(15 * time.Minute), Conditions: []postpolicy.Condition{
+			postpolicy.Bucket("acme-user-uploads"), postpolicy.ContentLengthRange(1, 10<<20), postpolicy.ContentTypePrefix("image/"),
+			postpolicy.SuccessActionStatus(201), postpolicy.Key("uploads/" + u + "/${filename}"), postpolicy.Meta("uploader", u)}}
+	}
+	buf := make([]byte, 0, 8192)
+	i := 0
+	sign := func() {
+		var err error
+		if buf, err = s.AppendFormJSON(context.Background(), buf[:0], policies[i%len(policies)]); err != nil {
+			t.Fatal(err)
+		}
+		i++
+	}
+	for range 4 {
+		sign() // the caches
+	}
+	if n := testing.AllocsPerRun(100, sign); n != 0 {
+		t.Errorf("AppendFormJSON allocated %v times per form, want 0", n)
+	}
+}
