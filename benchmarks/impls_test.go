@@ -1,7 +1,9 @@
 package benchmarks
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
 	"fmt"
 	"net/http"
 	"net/url"
@@ -29,6 +31,7 @@ type impl struct {
 
 var impls = []impl{
 	{"postpolicy", startPostpolicy},
+	{"postpolicy-json", startPostpolicyJSON},
 	{"minio-go", startMinio},
 	{"aws-sdk-go-v2", startAWS},
 	{"floor", startFloor},
@@ -107,16 +110,19 @@ type postpolicyWorker struct {
 }
 
 func (w *postpolicyWorker) sign(userID string) error {
-	// Key with ${filename}: a starts-with on uploads/<user>/ in the policy,
-	// and the form carries the key uploads/<user>/${filename}.
+	// The conditions that are the same for every user first, as the
+	// package documentation advises (the Signer then encodes and hashes
+	// them once), the user's last. Key with ${filename}: a starts-with on
+	// uploads/<user>/ in the policy, and the form carries the key
+	// uploads/<user>/${filename}.
 	f, err := w.s.Sign(context.Background(), postpolicy.Policy{
 		Expiration: fixedClock().Add(expiresIn),
 		Conditions: []postpolicy.Condition{
 			postpolicy.Bucket(bucket),
-			postpolicy.Key(keyPrefix(userID) + "${filename}"),
 			postpolicy.ContentLengthRange(minSize, maxSize),
 			postpolicy.ContentTypePrefix(contentTypePfx),
 			postpolicy.SuccessActionStatus(201),
+			postpolicy.Key(keyPrefix(userID) + "${filename}"),
 			postpolicy.Meta("uploader", userID),
 		},
 	})
@@ -132,6 +138,84 @@ func (w *postpolicyWorker) form() (formOut, error) {
 			return formOut{}, err
 		}
 		out.PageAdds = append(out.PageAdds, postpolicy.Field{Name: c.Field(), Value: v})
+	}
+	return out, nil
+}
+
+// startPostpolicyJSON is startPostpolicy through Signer.AppendFormJSON: the
+// form's JSON, what an endpoint answers the page (see FormHandler), into a
+// buffer the worker reuses.
+func startPostpolicyJSON() (*instance, error) {
+	inst, err := startPostpolicy()
+	if err != nil {
+		return nil, err
+	}
+	s := inst.newWorker().(*postpolicyWorker).s
+	return &instance{newWorker: func() worker { return &postpolicyJSONWorker{s: s} }}, nil
+}
+
+type postpolicyJSONWorker struct {
+	s      *postpolicy.Signer
+	userID string
+	buf    []byte
+}
+
+func (w *postpolicyJSONWorker) sign(userID string) error {
+	var err error
+	w.buf, err = w.s.AppendFormJSON(context.Background(), w.buf[:0], postpolicy.Policy{
+		Expiration: fixedClock().Add(expiresIn),
+		Conditions: []postpolicy.Condition{
+			postpolicy.Bucket(bucket),
+			postpolicy.ContentLengthRange(minSize, maxSize),
+			postpolicy.ContentTypePrefix(contentTypePfx),
+			postpolicy.SuccessActionStatus(201),
+			postpolicy.Key(keyPrefix(userID) + "${filename}"),
+			postpolicy.Meta("uploader", userID),
+		},
+	})
+	w.userID = userID
+	return err
+}
+
+func (w *postpolicyJSONWorker) form() (formOut, error) {
+	// The JSON's fields object keeps the order; a json.Decoder reads it
+	// token by token.
+	var doc struct {
+		URL            string          `json:"url"`
+		Method         string          `json:"method"`
+		Fields         json.RawMessage `json:"fields"`
+		PageConditions []struct {
+			Field, Op, Value string
+		} `json:"pageConditions"`
+	}
+	if err := json.Unmarshal(w.buf, &doc); err != nil {
+		return formOut{}, err
+	}
+	if doc.Method != "POST" {
+		return formOut{}, fmt.Errorf("method %q", doc.Method)
+	}
+	out := formOut{URL: doc.URL}
+	dec := json.NewDecoder(bytes.NewReader(doc.Fields))
+	if _, err := dec.Token(); err != nil {
+		return formOut{}, err
+	}
+	for dec.More() {
+		name, err := dec.Token()
+		if err != nil {
+			return formOut{}, err
+		}
+		var value string
+		if err := dec.Decode(&value); err != nil {
+			return formOut{}, err
+		}
+		out.Fields = append(out.Fields, postpolicy.Field{Name: name.(string), Value: value})
+	}
+	for _, c := range doc.PageConditions {
+		v, err := pageValue(c.Field, w.userID)
+		if err != nil {
+			return formOut{}, err
+		}
+		out.PageAdds = append(out.PageAdds, postpolicy.Field{Name: c.Field, Value: v})
 	}
 	return out, nil
 }
