@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log"
 	"os"
+	"strings"
 	"time"
 
 	"github.com/postpolicy/postpolicy"
@@ -148,4 +149,49 @@ func ExampleForm_WriteHTML() {
 	//   <input type="file" name="file" required>
 	//   <button type="submit">Upload</button>
 	// </form>
+}
+
+// An endpoint that answers the page with the form's JSON, as FormHandler
+// does, can have it written into a buffer it reuses. The conditions that
+// are the same for every user come first and the user's last: the Signer
+// then encodes and hashes the leading ones once, not per form.
+func ExampleSigner_AppendFormJSON() {
+	now := time.Date(2015, 12, 29, 0, 0, 0, 0, time.UTC)
+	signer := &postpolicy.Signer{
+		Credentials: postpolicy.Credentials{
+			AccessKeyID:     "AKIAIOSFODNN7EXAMPLE",
+			SecretAccessKey: "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY",
+		},
+		Region: "eu-west-1",
+		Now:    func() time.Time { return now },
+	}
+	policyFor := func(userID string) postpolicy.Policy {
+		return postpolicy.Policy{
+			Expiration: now.Add(15 * time.Minute),
+			Conditions: []postpolicy.Condition{
+				postpolicy.Bucket("acme-user-uploads"),
+				postpolicy.ContentLengthRange(1, 10<<20),
+				postpolicy.SuccessActionStatus(201),
+				postpolicy.Key("uploads/" + userID + "/${filename}"),
+				postpolicy.Meta("uploader", userID),
+			},
+		}
+	}
+
+	var buf []byte
+	for _, userID := range []string{"user-42", "user-43"} {
+		var err error
+		buf, err = signer.AppendFormJSON(context.Background(), buf[:0], policyFor(userID))
+		if err != nil {
+			log.Fatal(err)
+		}
+		// The fields of the policy's conditions, in their order; then come
+		// x-amz-algorithm, x-amz-credential, x-amz-date, policy and
+		// x-amz-signature.
+		head, _, _ := strings.Cut(string(buf), `,"x-amz-algorithm"`)
+		fmt.Println(head)
+	}
+	// Output:
+	// {"url":"https://acme-user-uploads.s3.eu-west-1.amazonaws.com/","method":"POST","fields":{"success_action_status":"201","key":"uploads/user-42/${filename}","x-amz-meta-uploader":"user-42"
+	// {"url":"https://acme-user-uploads.s3.eu-west-1.amazonaws.com/","method":"POST","fields":{"success_action_status":"201","key":"uploads/user-43/${filename}","x-amz-meta-uploader":"user-43"
 }
