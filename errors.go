@@ -28,6 +28,10 @@ const (
 	// and the AWS Ruby SDK documents the same cap for POST; whether S3
 	// enforces it on POST is not documented, so this is only a warning.
 	RuleExpirationOverSevenDays Rule = "expiration-over-7-days"
+	// RuleExpirationYear: the expiration's year (in UTC) is not between 0000
+	// and 9999. The expiration's documented ISO 8601 form has a four-digit
+	// year, and ParsePolicy refuses any other.
+	RuleExpirationYear Rule = "expiration-year"
 	// RuleInvalidCondition: a zero Condition, built without a constructor.
 	RuleInvalidCondition Rule = "invalid-condition"
 	// RuleFieldName: a field name that is empty, starts with "$" (the

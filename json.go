@@ -187,7 +187,7 @@ func appendExpiration(b []byte, t time.Time) []byte {
 	t = t.UTC()
 	b = append(b, '"')
 	if y := t.Year(); y < 0 || y > 9999 {
-		b = t.AppendFormat(b, ExpirationLayout) // not a valid policy; Validate says so
+		b = t.AppendFormat(b, ExpirationLayout) // not a valid policy: Validate reports RuleExpirationYear
 		return append(b, '"')
 	}
 	y, mo, d := t.Date()

@@ -176,6 +176,12 @@ func TestLintExpiration(t *testing.T) {
 		{"a year", withExpiration(lintAt.AddDate(1, 0, 0)), overWeek},
 		{"same instant in another zone", withExpiration(lintAt.Add(time.Hour).In(time.FixedZone("UTC+14", 14*3600))), nil},
 		{"passed in another zone", withExpiration(time.Date(2015, 12, 29, 1, 0, 0, 0, time.FixedZone("UTC+2", 2*3600))), passed},
+		// ISO 8601's four-digit year: 9999 is the last a policy can write,
+		// counted in UTC.
+		{"last millisecond of 9999", withExpiration(time.Date(9999, 12, 31, 23, 59, 59, 999e6, time.UTC)), overWeek},
+		{"year 10000", withExpiration(time.Date(10000, 1, 1, 0, 0, 0, 0, time.UTC)), []lintProblem{{"expiration", postpolicy.RuleExpirationYear, false}}},
+		{"year 10000 at UTC+2 is 9999 in UTC", withExpiration(time.Date(10000, 1, 1, 1, 0, 0, 0, time.FixedZone("UTC+2", 2*3600))), overWeek},
+		{"year -1", withExpiration(time.Date(-1, 6, 1, 0, 0, 0, 0, time.UTC)), []lintProblem{{"expiration", postpolicy.RuleExpirationYear, false}}},
 	})
 }
 
@@ -614,6 +620,7 @@ func TestRuleValues(t *testing.T) {
 		postpolicy.RuleExpirationMissing:       "expiration-missing",
 		postpolicy.RuleExpirationPassed:        "expiration-passed",
 		postpolicy.RuleExpirationOverSevenDays: "expiration-over-7-days",
+		postpolicy.RuleExpirationYear:          "expiration-year",
 		postpolicy.RuleInvalidCondition:        "invalid-condition",
 		postpolicy.RuleFieldName:               "field-name",
 		postpolicy.RuleInvalidUTF8:             "invalid-utf8",
@@ -633,8 +640,8 @@ func TestRuleValues(t *testing.T) {
 		postpolicy.RuleFieldValue:              "field-value",
 		postpolicy.RulePreFileSize:             "pre-file-size",
 	}
-	if len(got) != 21 {
-		t.Fatalf("%d distinct rules, want 21", len(got))
+	if len(got) != 22 {
+		t.Fatalf("%d distinct rules, want 22", len(got))
 	}
 	for r, s := range got {
 		if string(r) != s {

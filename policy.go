@@ -125,9 +125,19 @@ func (l *linter) policy(exp time.Time, conds []Condition, at time.Time) {
 	l.crossChecks(conds)
 }
 
+// The expirations a policy can write: from year 0000 to year 9999, in UTC.
+var (
+	minExpiration = time.Date(0, 1, 1, 0, 0, 0, 0, time.UTC)
+	maxExpiration = time.Date(10000, 1, 1, 0, 0, 0, 0, time.UTC)
+)
+
 func (l *linter) expiration(exp, at time.Time) {
 	if exp.IsZero() {
 		l.add("expiration", RuleExpirationMissing, "the policy has no expiration; every POST policy must have one")
+		return
+	}
+	if exp.Before(minExpiration) || !exp.Before(maxExpiration) {
+		l.add("expiration", RuleExpirationYear, "expiration %s is outside the years 0000 to 9999 that a policy can write", exp.UTC().Format(ExpirationLayout))
 		return
 	}
 	if at.IsZero() {

@@ -90,7 +90,7 @@ func (sh *policyShape) check(p *Policy, at time.Time, trustedBucket string) bool
 // pass (they are those of a prefix, prefix.go) and allow sizes lo to hi.
 func (sh *policyShape) checkFrom(p *Policy, at time.Time, trustedBucket string, from int, lo, hi int64) bool {
 	conds := p.Conditions
-	if len(conds) != len(sh.conds) || from > len(conds) || p.Expiration.IsZero() || !p.Expiration.Truncate(time.Millisecond).After(at) {
+	if len(conds) != len(sh.conds) || from > len(conds) || p.Expiration.IsZero() || !p.Expiration.Before(maxExpiration) || !p.Expiration.Truncate(time.Millisecond).After(at) {
 		return false
 	}
 	for i := from; i < len(conds); i++ {
