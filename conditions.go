@@ -209,13 +209,29 @@ func appendConditionText(b []byte, c Condition) []byte {
 // file provided by the user and is recognized by all form fields").
 const filenameVar = "${filename}"
 
+// indexFilenameVar is strings.Index(s, filenameVar), quicker on the
+// common value without a '$'.
+func indexFilenameVar(s string) int {
+	for i := 0; ; {
+		j := strings.IndexByte(s[i:], '$')
+		if j < 0 {
+			return -1
+		}
+		i += j
+		if strings.HasPrefix(s[i:], filenameVar) {
+			return i
+		}
+		i++
+	}
+}
+
 // fixed returns the condition for a form field set to a fixed value by a
 // helper. A value containing ${filename} becomes a starts-with on the text
 // before it while the form keeps the literal value, since S3 expands the
 // variable before checking; fields that allow only an exact match keep the
 // exact match, and Validate reports it.
 func fixed(field, value string) Condition {
-	if i := strings.Index(value, filenameVar); i >= 0 && startsWithAllowed(field) {
+	if i := indexFilenameVar(value); i >= 0 && startsWithAllowed(field) {
 		return StartsWith(field, value[:i]).WithFormValue(value)
 	}
 	return Eq(field, value)

@@ -5,7 +5,6 @@ import (
 	"encoding"
 	"encoding/hex"
 	"hash"
-	"sync"
 	"time"
 )
 
@@ -30,7 +29,7 @@ import (
 // 1,000 characters, thus costs nothing per signature.
 
 // dayKey is the cached per-day state. It is immutable once built and
-// shared by concurrent signatures; the pool holds SHA-256 states for them.
+// shared by concurrent signatures.
 type dayKey struct {
 	accessKeyID, secret, token, region, service string
 	date                                        [8]byte
@@ -44,7 +43,6 @@ type dayKey struct {
 	// state of the HMAC's outer SHA-256 after the outer key block.
 	start      encodedStart
 	outerStart []byte
-	digests    sync.Pool // of *digest
 }
 
 // encodedStart is the beginning of a policy document, encoded and hashed
@@ -88,7 +86,6 @@ func newDayKey(c Credentials, t time.Time, date [8]byte, region, service string)
 		credential: c.AccessKeyID + "/" + string(date[:]) + "/" + region + "/" + service + "/aws4_request",
 		key:        DeriveSigningKey(c.SecretAccessKey, t, region, service),
 	}
-	k.digests.New = func() any { return &digest{h: sha256.New()} }
 	if k.token != "" {
 		k.tokenJSON = appendJSONString(nil, k.token)
 	}
@@ -177,11 +174,11 @@ func appendPolicyTail(b []byte, expiration time.Time, amzDate []byte) []byte {
 // encodeAndSign appends to dst the base64 of end, the rest of a policy
 // that starts with st (end's first len(st.rest) bytes must be st.rest),
 // and returns it with the hex signature, under k's key, of the whole
-// policy's base64 text: st.enc followed by the returned encoding.
-func (k *dayKey) encodeAndSign(st *encodedStart, dst, end []byte) (encodedEnd []byte, signature [2 * sha256.Size]byte) {
+// policy's base64 text: st.enc followed by the returned encoding. d is
+// scratch space.
+func (k *dayKey) encodeAndSign(st *encodedStart, d *digest, dst, end []byte) (encodedEnd []byte, signature [2 * sha256.Size]byte) {
 	dst = appendBase64(dst, end)
 
-	d := k.digests.Get().(*digest)
 	restoreState(d.h, st.innerMid)
 	d.h.Write(st.enc[st.hashed:])
 	d.h.Write(dst)
@@ -189,6 +186,5 @@ func (k *dayKey) encodeAndSign(st *encodedStart, dst, end []byte) (encodedEnd []
 	restoreState(d.h, k.outerStart)
 	d.h.Write(inner)
 	hex.Encode(signature[:], d.h.Sum(d.sum[:0]))
-	k.digests.Put(d)
 	return dst, signature
 }

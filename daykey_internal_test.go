@@ -33,7 +33,7 @@ func checkDayKey(t *testing.T, token string, p Policy) {
 	amzDate := appendAmzDate(nil, at)
 
 	end := appendPolicyEnd(append([]byte(nil), k.start.rest...), p, amzDate)
-	encodedEnd, sig := k.encodeAndSign(&k.start, nil, end)
+	encodedEnd, sig := k.encodeAndSign(&k.start, &digest{h: sha256.New()}, nil, end)
 	encoded := append(append([]byte(nil), k.start.enc...), encodedEnd...)
 
 	doc := appendPolicyEnd(appendPolicyStart(nil, k.credential, token), p, amzDate)

@@ -117,9 +117,9 @@ func (s *Signer) buildPrefix(key *dayKey, sh *policyShape, conds []Condition) *c
 			pc.lo, pc.hi = max(pc.lo, c.min), min(pc.hi, c.max)
 		}
 	}
-	d := key.digests.Get().(*digest)
-	pc.start = key.start.extend(d.h, appendConditions(nil, pc.conds))
-	key.digests.Put(d)
+	bufs := bufPool.Get().(*buffers)
+	pc.start = key.start.extend(bufs.digest.h, appendConditions(nil, pc.conds))
+	bufPool.Put(bufs)
 	s.prefix.Store(pc)
 	return pc
 }

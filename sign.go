@@ -125,6 +125,7 @@ type Signer struct {
 	shape  atomic.Pointer[policyShape]
 	key    atomic.Pointer[dayKey]
 	prefix atomic.Pointer[condPrefix]
+	clock  atomic.Pointer[amzDateText]
 	recent recentConds
 	url    atomic.Pointer[bucketURL]
 }
@@ -175,12 +176,15 @@ func (s *Signer) dayKeyFor(c Credentials, t time.Time, date [8]byte) (*dayKey, e
 }
 
 // buffers are the scratch space of one signature: the changing end of the
-// policy document and its base64 text.
+// policy document, its base64 text and a SHA-256 state.
 type buffers struct {
 	json, encoded []byte
+	digest        digest
 }
 
-var bufPool = sync.Pool{New: func() any { return &buffers{make([]byte, 0, 2048), make([]byte, 0, 4096)} }}
+var bufPool = sync.Pool{New: func() any {
+	return &buffers{json: make([]byte, 0, 2048), encoded: make([]byte, 0, 4096), digest: digest{h: sha256.New()}}
+}}
 
 // signature is a signed policy before it becomes strings: the policy's
 // base64 text is start.enc followed by encodedEnd, which lives in bufs
@@ -257,11 +261,13 @@ func (s *Signer) Sign(ctx context.Context, p Policy) (*Form, error) {
 
 // AppendFormJSON signs p as [Signer.Sign] does and appends to dst the
 // form's JSON, the bytes [Form.MarshalJSON] gives for Sign's form, without
-// building the Form: it allocates nothing when dst has room for the form
-// (about 1.4 times the policy's base64 text, plus the field values) and the
-// policy's conditions fit the form's preallocated room. It is the fast
-// path for an endpoint that answers the form as JSON, as [FormHandler]
-// does. On error dst is returned unchanged, with Sign's error.
+// building the Form. Once the Signer has signed a policy of the same kind
+// that day, it allocates nothing when dst has room for the form (a few
+// hundred bytes more than the policy's base64 text and the field values)
+// and the policy has at most four fields of its own and one on the page.
+// It is the fast path for an endpoint that answers the form as JSON, as
+// [FormHandler] does. On error dst is returned unchanged, with Sign's
+// error.
 func (s *Signer) AppendFormJSON(ctx context.Context, dst []byte, p Policy) ([]byte, error) {
 	var a formAlloc
 	var sig signature
@@ -334,7 +340,7 @@ func (s *Signer) sign(ctx context.Context, p *Policy, fields []Field, page []Con
 		}
 	}
 
-	amzDate := appendAmzDate(sig.amzDate[:0], t)
+	amzDate := s.appendAmzDate(sig.amzDate[:0], t)
 	var date [8]byte
 	copy(date[:], amzDate)
 	key, err := s.dayKeyFor(creds, t, date)
@@ -352,7 +358,7 @@ func (s *Signer) sign(ctx context.Context, p *Policy, fields []Field, page []Con
 	end := append(bufs.json[:0], start.rest...)
 	end = appendConditions(end, p.Conditions[from:])
 	end = appendPolicyTail(end, p.Expiration, amzDate)
-	encodedEnd, hex := key.encodeAndSign(start, bufs.encoded[:0], end)
+	encodedEnd, hex := key.encodeAndSign(start, &bufs.digest, bufs.encoded[:0], end)
 	bufs.json = end[:0]
 	*sig = signature{token: creds.SessionToken, tokenJSON: key.tokenJSON, amzDate: sig.amzDate, start: start, encodedEnd: encodedEnd, hex: hex, bufs: bufs}
 
@@ -373,6 +379,25 @@ func (s *Signer) sign(ctx context.Context, p *Policy, fields []Field, page []Con
 	sig.expiration = time.UnixMilli(p.Expiration.UnixMilli()).UTC()
 	sig.url = s.formURL(cfg, bucketOf(p.Conditions))
 	return fields, page, nil
+}
+
+// amzDateText is x-amz-date for the second sec.
+type amzDateText struct {
+	sec  int64
+	text [16]byte
+}
+
+// appendAmzDate appends x-amz-date for t, in UTC, formatting it once per
+// second.
+func (s *Signer) appendAmzDate(b []byte, t time.Time) []byte {
+	sec := t.Unix()
+	c := s.clock.Load()
+	if c == nil || c.sec != sec {
+		c = &amzDateText{sec: sec}
+		appendAmzDate(c.text[:0], t)
+		s.clock.Store(c)
+	}
+	return append(b, c.text[:]...)
 }
 
 // signerFields is how many fields Sign adds after the policy's own: the
