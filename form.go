@@ -156,13 +156,16 @@ func (f *Form) WriteHTML(w io.Writer) error {
 }
 
 // formURL returns the form's action URL for bucket under cfg, caching the
-// last one.
+// last few.
 func (s *Signer) formURL(cfg *signerConfig, bucket string) string {
-	if u := s.url.Load(); u != nil && u.config == cfg && u.bucket == bucket {
-		return u.url
+	for i := range s.urls.v {
+		if u := s.urls.v[i].Load(); u != nil && u.config == cfg && u.bucket == bucket {
+			return u.url
+		}
 	}
 	u := &bucketURL{config: cfg, bucket: bucket, url: buildFormURL(cfg.endpoint, cfg.region, bucket, cfg.style)}
-	s.url.Store(u)
+	s.urls.add(u)
+	s.lastURL.Store(u)
 	return u.url
 }
 

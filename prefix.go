@@ -3,6 +3,8 @@ package postpolicy
 import (
 	"slices"
 	"sync"
+	"sync/atomic"
+	"time"
 )
 
 // This file holds the Signer's second cache: the leading conditions that
@@ -22,10 +24,14 @@ import (
 // leading conditions are equal, field for field, to the prefix's, which
 // passed every check under the same shape. Which conditions to cache is a
 // guess from the last policies signed; a wrong guess costs speed, never
-// bytes.
+// bytes. A Signer keeps a few prefixes (cacheSlots), so that a backend
+// signing a few kinds of policy in turn (avatars to one bucket, documents
+// to another) keeps one for each; it remembers the last few policies
+// signed without a prefix, so that the second policy of a kind finds
+// what it shares with the first even when other kinds came between.
 
 // maxPrefix is the most leading conditions a prefix holds.
-const maxPrefix = 16
+const maxPrefix = 8
 
 // condPrefix is the start of the policies of one shape signed with one
 // day key: the day's start, then conds. It is immutable once built.
@@ -38,15 +44,47 @@ type condPrefix struct {
 	// conditions that follow.
 	lo, hi int64
 	start  encodedStart
+	slot   int // where it is cached
 }
 
-// recentConds holds the leading conditions of the last policy that was
-// signed without a prefix, to find the conditions two policies share.
+// recentConds holds the leading conditions of the last few policies
+// signed without a prefix, to find the conditions two policies share, even
+// when a few kinds of policy are signed in alternation.
 type recentConds struct {
-	mu    sync.Mutex
+	mu   sync.Mutex
+	next int // the entry the next policy replaces
+	e    [cacheSlots]recentEntry
+}
+
+type recentEntry struct {
 	shape *policyShape
 	n     int
 	conds [maxPrefix]Condition
+}
+
+// share returns the most leading conditions p, of shape sh, shares with a
+// remembered policy, and forgets that policy; or, when it shares none with
+// any, remembers p in place of the oldest and returns 0.
+func (r *recentConds) share(p *Policy, sh *policyShape) int {
+	best, at := 0, -1
+	for i := range r.e {
+		if e := &r.e[i]; e.shape == sh {
+			if n := leadingEqual(p.Conditions, e.conds[:e.n]); n > best {
+				best, at = n, i
+			}
+		}
+	}
+	if at >= 0 {
+		e := &r.e[at]
+		clear(e.conds[:e.n])
+		e.shape, e.n = nil, 0
+		return best
+	}
+	e := &r.e[r.next]
+	r.next = (r.next + 1) % len(r.e)
+	clear(e.conds[:e.n])
+	e.shape, e.n = sh, copy(e.conds[:], p.Conditions)
+	return 0
 }
 
 // leadingEqual returns how many leading conditions a and b have in common.
@@ -60,57 +98,84 @@ func leadingEqual(a, b []Condition) int {
 	return n
 }
 
-// cachedPrefix returns the cached prefix when p, whose shape is sh, begins
-// with its conditions; nil otherwise.
-func (s *Signer) cachedPrefix(p *Policy, sh *policyShape) *condPrefix {
-	pc := s.prefix.Load()
-	if pc == nil || sh == nil || pc.shape != sh || leadingEqual(p.Conditions, pc.conds) < len(pc.conds) {
-		return nil
+// cachedPrefix finds what spares p, signed at at, some of the checks: a
+// cached prefix that p begins with, whose shape p has, and whose
+// conditions after the prefix pass the value checks (both results then);
+// else a kept shape p has and whose value checks it passes (sh alone);
+// else nothing, and p needs the full lint.
+func (s *Signer) cachedPrefix(p *Policy, at time.Time, trustedBucket string) (hit *condPrefix, sh *policyShape) {
+	for i := range s.prefixes.v {
+		pc := s.prefixes.v[i].Load()
+		if pc == nil || len(p.Conditions) != len(pc.shape.conds) || leadingEqual(p.Conditions, pc.conds) < len(pc.conds) {
+			continue
+		}
+		if pc.shape.checkFrom(p, at, trustedBucket, len(pc.conds), pc.lo, pc.hi) {
+			return pc, pc.shape
+		}
 	}
-	return pc
+	for i := range s.shapes.v {
+		if sh := s.shapes.v[i].Load(); sh != nil && sh.check(p, at, trustedBucket) {
+			return nil, sh
+		}
+	}
+	return nil, nil
+}
+
+// cacheSlots is how many shapes and prefixes a Signer keeps.
+const cacheSlots = 4
+
+// slots is a small cache of immutable values, so that a few kinds of
+// policy signed in alternation each keep their entry. Once every slot is
+// taken, the oldest value is replaced.
+type slots[T any] struct {
+	v    [cacheSlots]atomic.Pointer[T]
+	next atomic.Uint32 // counts replacements
+}
+
+// add stores v in an empty slot, else in place of the oldest, and returns
+// the slot's index.
+func (c *slots[T]) add(v *T) int {
+	for i := range c.v {
+		if c.v[i].Load() == nil && c.v[i].CompareAndSwap(nil, v) {
+			return i
+		}
+	}
+	i := int((c.next.Add(1) - 1) % cacheSlots)
+	c.v[i].Store(v)
+	return i
 }
 
 // startFor returns the encoded start to sign p with under key, and how many
 // of p's conditions it holds. p passed the checks, under shape sh when sh
 // is not nil; hit is the prefix it was checked with, or nil. Without a hit,
-// p's leading conditions are compared with those of the last policy
+// p's leading conditions are compared with those of the last few policies
 // signed without one: when they share some, a prefix of them is built
-// and cached, else p's are remembered for the next policy.
+// and cached, else p's are remembered.
 func (s *Signer) startFor(key *dayKey, p *Policy, hit *condPrefix, sh *policyShape) (*encodedStart, int) {
 	if hit != nil {
 		if hit.key != key {
 			// The day or the credentials changed: the same conditions
-			// still lead, under the new key.
-			hit = s.buildPrefix(key, sh, p.Conditions[:len(hit.conds)])
+			// still lead, under the new key, in the same slot.
+			hit = s.buildPrefix(key, sh, p.Conditions[:len(hit.conds)], hit.slot)
 		}
 		return &hit.start, len(hit.conds)
 	}
 	if sh == nil || !s.recent.mu.TryLock() {
 		return &key.start, 0
 	}
-	r := &s.recent
-	n := 0
-	if r.shape == sh {
-		n = leadingEqual(p.Conditions, r.conds[:r.n])
-	}
-	if n == 0 {
-		clear(r.conds[:r.n])
-		r.shape, r.n = sh, copy(r.conds[:], p.Conditions)
-	} else {
-		clear(r.conds[:r.n])
-		r.shape, r.n = nil, 0
-	}
-	r.mu.Unlock()
+	n := s.recent.share(p, sh)
+	s.recent.mu.Unlock()
 	if n == 0 {
 		return &key.start, 0
 	}
-	pc := s.buildPrefix(key, sh, p.Conditions[:n])
+	pc := s.buildPrefix(key, sh, p.Conditions[:n], -1)
 	return &pc.start, n
 }
 
-// buildPrefix builds and caches the prefix of conds, which passed the
-// checks under shape sh, for key.
-func (s *Signer) buildPrefix(key *dayKey, sh *policyShape, conds []Condition) *condPrefix {
+// buildPrefix builds the prefix of conds, which passed the checks under
+// shape sh, for key, and caches it in the given slot, or with add when slot
+// is -1.
+func (s *Signer) buildPrefix(key *dayKey, sh *policyShape, conds []Condition, slot int) *condPrefix {
 	pc := &condPrefix{key: key, shape: sh, conds: slices.Clone(conds), lo: 0, hi: maxInt64}
 	for i := range pc.conds {
 		if c := &pc.conds[i]; c.op == OpContentLengthRange {
@@ -120,6 +185,11 @@ func (s *Signer) buildPrefix(key *dayKey, sh *policyShape, conds []Condition) *c
 	bufs := bufPool.Get().(*buffers)
 	pc.start = key.start.extend(bufs.digest.h, appendConditions(nil, pc.conds))
 	bufPool.Put(bufs)
-	s.prefix.Store(pc)
+	if slot < 0 {
+		pc.slot = s.prefixes.add(pc)
+	} else {
+		pc.slot = slot
+		s.prefixes.v[slot].Store(pc)
+	}
 	return pc
 }

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -95,8 +96,7 @@ func prefixRun(t *testing.T, steps []prefixStep) (hits int) {
 			exp = now.Add(-time.Second)
 		}
 		p := Policy{Expiration: exp, Conditions: st.conds}
-		sh := long.shape.Load()
-		if long.cachedPrefix(&p, sh) != nil {
+		if hit, _ := long.cachedPrefix(&p, now, long.lastBucket()); hit != nil {
 			hits++
 		}
 		got, gotErr := long.Sign(context.Background(), p)
@@ -170,45 +170,74 @@ func TestPrefixCacheSignsAsANewSigner(t *testing.T) {
 	}
 }
 
+// TestPrefixCacheAlternatingKinds signs three kinds of policy in turn (two
+// buckets of one shape, and a third shape): each keeps its cached prefix.
+func TestPrefixCacheAlternatingKinds(t *testing.T) {
+	kinds := []func(u string) []Condition{
+		func(u string) []Condition {
+			return []Condition{Bucket("acme-user-uploads"), ContentLengthRange(1, 10<<20), Key("uploads/" + u + "/${filename}")}
+		},
+		func(u string) []Condition {
+			return []Condition{Bucket("acme-avatars"), ContentLengthRange(1, 1<<20), Key("avatars/" + u)}
+		},
+		func(u string) []Condition {
+			return []Condition{Bucket("acme-documents"), ContentType("application/pdf"), ACL("private"), Key("docs/" + u + ".pdf"), Meta("owner", u)}
+		},
+	}
+	var steps []prefixStep
+	for i := range 30 {
+		steps = append(steps, prefixStep{conds: kinds[i%3](fmt.Sprintf("user-%d", i))})
+	}
+	// Each kind needs two policies to find its prefix; every later one hits.
+	if hits := prefixRun(t, steps); hits != 30-6 {
+		t.Errorf("%d of 30 signatures used a cached prefix, want 24", hits)
+	}
+}
+
+// cachedPrefixes describes the prefixes s holds, in slot order: each as
+// its first condition's value and how many conditions it holds.
+func cachedPrefixes(s *Signer) []string {
+	var d []string
+	for i := range s.prefixes.v {
+		if pc := s.prefixes.v[i].Load(); pc != nil {
+			d = append(d, fmt.Sprintf("%s:%d", pc.conds[0].value, len(pc.conds)))
+		}
+	}
+	return d
+}
+
 // TestPrefixCacheBuildsFromRepeats checks which conditions the cache holds:
-// those two policies in a row share, and none when nothing repeats.
+// those two policies in a row share, none when nothing repeats, an entry
+// per kind of policy, the oldest replaced when the slots are full.
 func TestPrefixCacheBuildsFromRepeats(t *testing.T) {
 	s := &Signer{Credentials: Credentials{AccessKeyID: "AKIAIOSFODNN7EXAMPLE", SecretAccessKey: "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY"},
 		Region: "eu-west-1", Now: func() time.Time { return prefixStart }}
-	sign := func(conds ...Condition) {
+	step := 0
+	sign := func(want string, conds ...Condition) {
 		t.Helper()
+		step++
 		if _, err := s.Sign(context.Background(), Policy{Expiration: prefixStart.Add(time.Hour), Conditions: conds}); err != nil {
 			t.Fatal(err)
 		}
-	}
-	cached := func() int {
-		if pc := s.prefix.Load(); pc != nil {
-			return len(pc.conds)
+		if got := strings.Join(cachedPrefixes(s), " "); got != want {
+			t.Fatalf("after policy %d the cache holds [%s], want [%s]", step, got, want)
 		}
-		return 0
 	}
-	sign(Bucket("b-1"), Key("a"), Meta("m", "1"))
-	if n := cached(); n != 0 {
-		t.Fatalf("after one policy the cache holds %d conditions, want 0", n)
+	sign("", Bucket("b-1"), Key("a"), Meta("m", "1"))
+	sign("", Bucket("b-2"), Key("a"), Meta("m", "1"))            // the first condition differs
+	sign("b-2:2", Bucket("b-2"), Key("a"), Meta("m", "2"))       // two in a row share two
+	sign("b-2:2", Bucket("b-3"), Key("a"), Meta("m", "3"))       // an odd one is remembered
+	sign("b-2:2", Bucket("b-2"), Key("a"), Meta("m", "4"))       // a hit
+	sign("b-2:2 b-3:1", Bucket("b-3"), Key("c"), Meta("m", "5")) // shares one with the odd one
+	sign("b-2:2 b-3:1", Bucket("b-3"), Key("d"), Meta("m", "6")) // a hit
+	sign("b-2:2 b-3:1", Bucket("b-2"), Key("a"), Meta("m", "7")) // a hit
+	// Two more kinds fill the slots; a fifth replaces the oldest.
+	for _, b := range []string{"b-4", "b-5", "b-6"} {
+		sign(strings.Join(cachedPrefixes(s), " "), Bucket(b), Key("x"), Meta("m", "1"))
+		s.Sign(context.Background(), Policy{Expiration: prefixStart.Add(time.Hour), Conditions: []Condition{Bucket(b), Key("y"), Meta("m", "1")}})
 	}
-	sign(Bucket("b-2"), Key("a"), Meta("m", "1"))
-	if n := cached(); n != 0 {
-		t.Fatalf("policies that differ in their first condition: the cache holds %d, want 0", n)
-	}
-	sign(Bucket("b-2"), Key("a"), Meta("m", "2"))
-	if n := cached(); n != 2 {
-		t.Fatalf("two policies sharing their first two conditions: the cache holds %d, want 2", n)
-	}
-	// An odd policy does not replace the prefix; two in a row do.
-	sign(Bucket("b-3"), Key("a"), Meta("m", "3"))
-	sign(Bucket("b-2"), Key("a"), Meta("m", "4"))
-	if n := cached(); n != 2 {
-		t.Fatalf("after one odd policy the cache holds %d, want 2", n)
-	}
-	sign(Bucket("b-3"), Key("c"), Meta("m", "5"))
-	sign(Bucket("b-3"), Key("d"), Meta("m", "6"))
-	if pc := s.prefix.Load(); pc == nil || len(pc.conds) != 1 || pc.conds[0] != Bucket("b-3") {
-		t.Fatalf("two policies in a row for bucket b-3: the cache holds %v", pc)
+	if got, want := strings.Join(cachedPrefixes(s), " "), "b-6:1 b-3:1 b-4:1 b-5:1"; got != want {
+		t.Fatalf("after five kinds the cache holds [%s], want [%s]", got, want)
 	}
 }
 

@@ -87,12 +87,13 @@ var ErrSignerConfig = errors.New("postpolicy: invalid signer configuration")
 // that it is safe for concurrent use by any number of goroutines and must
 // not be copied. It caches, and recomputes when the day or the credentials
 // change, the signing key and the start of every policy it signs with its
-// base64 and HMAC state (daykey.go); the shape of the last policy that
-// passed every check, so that a policy of the same shape is checked on its
-// values only (shape.go); and, when consecutive policies begin with the
-// same conditions, those conditions encoded and hashed after the start
-// (prefix.go), so that a policy beginning with them costs only the
-// encoding and hashing of its other conditions. A policy is therefore
+// base64 and HMAC state (daykey.go); the shapes of the last few kinds of
+// policy that passed every check, so that a policy of a known shape is
+// checked on its values only (shape.go); and, when consecutive policies
+// begin with the same conditions, those conditions encoded and hashed
+// after the start (prefix.go), for a few kinds of policy, so that a
+// policy beginning with them costs only the encoding and hashing of its
+// other conditions. A policy is therefore
 // signed fastest with the conditions that are the same for every request
 // first and the per-request ones last. The cached work never changes a
 // signature's bytes or what Sign refuses.
@@ -121,17 +122,18 @@ type Signer struct {
 	// URLStyle chooses path-style or virtual-hosted URLs; see [URLStyleAuto].
 	URLStyle URLStyle
 
-	config atomic.Pointer[signerConfig]
-	shape  atomic.Pointer[policyShape]
-	key    atomic.Pointer[dayKey]
-	prefix atomic.Pointer[condPrefix]
-	clock  atomic.Pointer[amzDateText]
-	recent recentConds
-	url    atomic.Pointer[bucketURL]
+	config   atomic.Pointer[signerConfig]
+	shapes   slots[policyShape]
+	key      atomic.Pointer[dayKey]
+	prefixes slots[condPrefix]
+	clock    atomic.Pointer[amzDateText]
+	recent   recentConds
+	urls     slots[bucketURL]
+	lastURL  atomic.Pointer[bucketURL] // the last one built
 }
 
-// bucketURL caches the URL of the last bucket signed for, with the
-// configuration it was built from.
+// bucketURL is the form URL built for a bucket, with the configuration it
+// was built from.
 type bucketURL struct {
 	config      *signerConfig
 	bucket, url string
@@ -153,7 +155,7 @@ func (s *Signer) service() string {
 // lastBucket returns the bucket of the last form signed, whose name
 // therefore passed the checks.
 func (s *Signer) lastBucket() string {
-	if u := s.url.Load(); u != nil {
+	if u := s.lastURL.Load(); u != nil {
 		return u.bucket
 	}
 	return ""
@@ -313,21 +315,12 @@ func (s *Signer) sign(ctx context.Context, p *Policy, fields []Field, page []Con
 	}
 	t := now().UTC()
 
-	// The checks: the values only, when a policy of the same shape passed
-	// them all before (shape.go), and only those of the conditions after
-	// the cached leading ones when p begins with them (prefix.go); else all.
+	// The checks: only those of the conditions after the cached leading
+	// ones when p begins with them (prefix.go); the values only, when a
+	// policy of the same shape passed them all before (shape.go); else all.
 	l := linter{trustedBucket: s.lastBucket()}
-	sh := s.shape.Load()
-	hit := s.cachedPrefix(p, sh)
-	checked := false
-	switch {
-	case hit != nil:
-		checked = sh.checkFrom(p, t, l.trustedBucket, len(hit.conds), hit.lo, hit.hi)
-	case sh != nil:
-		checked = sh.check(p, t, l.trustedBucket)
-	}
-	if !checked {
-		hit = nil
+	hit, sh := s.cachedPrefix(p, t, l.trustedBucket)
+	if hit == nil && sh == nil {
 		// A copy, so that p.Conditions does not escape: only the strings in
 		// it reach the form, and a caller's slice literal can stay on its
 		// stack. The full lint runs once per shape; the copy is cheap there.
@@ -336,7 +329,7 @@ func (s *Signer) sign(ctx context.Context, p *Policy, fields []Field, page []Con
 			return nil, nil, joinProblems(l.problems)
 		}
 		if sh = newShape(p.Conditions, &l); sh != nil {
-			s.shape.Store(sh)
+			s.shapes.add(sh)
 		}
 	}
 

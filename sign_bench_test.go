@@ -2,6 +2,7 @@ package postpolicy_test
 
 import (
 	"context"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -9,10 +10,20 @@ import (
 	"github.com/postpolicy/postpolicy"
 )
 
-// benchPolicy is the scenario of the comparison benchmarks (benchmarks/):
+// The library's own signing benchmarks, on the scenario of the comparison
+// module (benchmarks/, which also measures the peers and the floors):
 // eu-west-1, a per-user key prefix, a size range, an image Content-Type,
 // status 201, one metadata field, temporary credentials with a
-// 356-character session token, 15 minutes.
+// 356-character session token, 15 minutes, a different user every time.
+// They show what the prefix cache (prefix.go) gains and what a policy
+// that defeats it costs:
+//
+//	static-first   the fixed conditions first: the cache holds them
+//	per-user-first the user's key second: the cache holds the bucket only
+//	two-buckets    users of two buckets in turn: the leading conditions
+//	               change with every policy, so the cache is rebuilt or
+//	               missed every time (its worst case)
+
 func benchSigner() *postpolicy.Signer {
 	now := time.Date(2026, 11, 28, 12, 0, 0, 0, time.UTC)
 	return &postpolicy.Signer{
@@ -26,43 +37,96 @@ func benchSigner() *postpolicy.Signer {
 	}
 }
 
-func benchPolicy(now time.Time) postpolicy.Policy {
-	return postpolicy.Policy{
-		Expiration: now.Add(15 * time.Minute),
-		Conditions: []postpolicy.Condition{
+var benchUsers = func() []string {
+	u := make([]string, 90)
+	for i := range u {
+		u[i] = fmt.Sprintf("user-%02d", i+10)
+	}
+	return u
+}()
+
+// benchPolicies returns the policy for the i-th signature of each kind.
+var benchPolicies = map[string]func(now time.Time, i int) postpolicy.Policy{
+	"static-first": func(now time.Time, i int) postpolicy.Policy {
+		u := benchUsers[i%len(benchUsers)]
+		return postpolicy.Policy{Expiration: now.Add(15 * time.Minute), Conditions: []postpolicy.Condition{
 			postpolicy.Bucket("acme-user-uploads"),
-			postpolicy.Key("uploads/user-42/${filename}"),
 			postpolicy.ContentLengthRange(1, 10<<20),
 			postpolicy.ContentTypePrefix("image/"),
 			postpolicy.SuccessActionStatus(201),
-			postpolicy.Meta("uploader", "user-42"),
-		},
-	}
+			postpolicy.Key("uploads/" + u + "/${filename}"),
+			postpolicy.Meta("uploader", u),
+		}}
+	},
+	"per-user-first": func(now time.Time, i int) postpolicy.Policy {
+		u := benchUsers[i%len(benchUsers)]
+		return postpolicy.Policy{Expiration: now.Add(15 * time.Minute), Conditions: []postpolicy.Condition{
+			postpolicy.Bucket("acme-user-uploads"),
+			postpolicy.Key("uploads/" + u + "/${filename}"),
+			postpolicy.ContentLengthRange(1, 10<<20),
+			postpolicy.ContentTypePrefix("image/"),
+			postpolicy.SuccessActionStatus(201),
+			postpolicy.Meta("uploader", u),
+		}}
+	},
+	"two-buckets": func(now time.Time, i int) postpolicy.Policy {
+		u := benchUsers[i%len(benchUsers)]
+		return postpolicy.Policy{Expiration: now.Add(15 * time.Minute), Conditions: []postpolicy.Condition{
+			postpolicy.Bucket([]string{"acme-user-uploads", "acme-avatars"}[i%2]),
+			postpolicy.ContentLengthRange(1, 10<<20),
+			postpolicy.ContentTypePrefix("image/"),
+			postpolicy.SuccessActionStatus(201),
+			postpolicy.Key("uploads/" + u + "/${filename}"),
+			postpolicy.Meta("uploader", u),
+		}}
+	},
 }
 
 func BenchmarkSign(b *testing.B) {
-	s := benchSigner()
-	now := s.Now()
-	ctx := context.Background()
-	b.ReportAllocs()
-	for b.Loop() {
-		if _, err := s.Sign(ctx, benchPolicy(now)); err != nil {
-			b.Fatal(err)
-		}
+	for _, kind := range []string{"static-first", "per-user-first", "two-buckets"} {
+		policy := benchPolicies[kind]
+		b.Run("policy="+kind+"/api=Sign", func(b *testing.B) {
+			s := benchSigner()
+			now, ctx := s.Now(), context.Background()
+			b.ReportAllocs()
+			i := 0
+			for b.Loop() {
+				if _, err := s.Sign(ctx, policy(now, i)); err != nil {
+					b.Fatal(err)
+				}
+				i++
+			}
+		})
+		b.Run("policy="+kind+"/api=AppendFormJSON", func(b *testing.B) {
+			s := benchSigner()
+			now, ctx := s.Now(), context.Background()
+			b.ReportAllocs()
+			var buf []byte
+			i := 0
+			for b.Loop() {
+				var err error
+				if buf, err = s.AppendFormJSON(ctx, buf[:0], policy(now, i)); err != nil {
+					b.Fatal(err)
+				}
+				i++
+			}
+		})
 	}
 }
 
 func BenchmarkSignParallel(b *testing.B) {
 	s := benchSigner()
-	now := s.Now()
-	ctx := context.Background()
+	now, ctx := s.Now(), context.Background()
+	policy := benchPolicies["static-first"]
 	b.ReportAllocs()
 	b.RunParallel(func(pb *testing.PB) {
+		i := 0
 		for pb.Next() {
-			if _, err := s.Sign(ctx, benchPolicy(now)); err != nil {
+			if _, err := s.Sign(ctx, policy(now, i)); err != nil {
 				b.Error(err)
 				return
 			}
+			i++
 		}
 	})
 }
