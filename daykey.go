@@ -37,7 +37,9 @@ type dayKey struct {
 
 	key []byte // the signing key, for SignEncodedPolicy-compatible checks
 
-	tokenJSON []byte // the session token as a JSON string, for form JSON
+	// For the form's JSON: the session token as a JSON string, and the
+	// x-amz-algorithm and x-amz-credential members.
+	tokenJSON, signerJSON []byte
 
 	// start is the policy start, encoded and hashed; outerStart is the
 	// state of the HMAC's outer SHA-256 after the outer key block.
@@ -89,6 +91,7 @@ func newDayKey(c Credentials, t time.Time, date [8]byte, region, service string)
 	if k.token != "" {
 		k.tokenJSON = appendJSONString(nil, k.token)
 	}
+	k.signerJSON = appendFieldsJSON(nil, []Field{{"x-amz-algorithm", Algorithm}, {"x-amz-credential", k.credential}}, false)
 
 	// HMAC key blocks: the 32-byte key padded with zeros to one block,
 	// XORed with 0x36 (inner) and 0x5c (outer).

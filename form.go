@@ -78,21 +78,33 @@ func (f *Form) MarshalJSON() ([]byte, error) {
 	for _, fl := range f.Fields {
 		n += len(fl.Name) + len(fl.Value) + 8
 	}
-	b := appendFormHead(make([]byte, 0, n), f.URL, f.Fields)
+	b := appendFormHead(make([]byte, 0, n), f.URL)
+	b = appendFieldsJSON(b, f.Fields, false)
 	b = append(b, '}')
-	return appendFormTail(b, f.PageConditions), nil
+	if len(f.PageConditions) > 0 {
+		b = append(b, `,"pageConditions":[`...)
+		b = appendPageConditionsJSON(b, f.PageConditions, false)
+		b = append(b, ']')
+	}
+	return append(b, '}'), nil
 }
 
-// appendFormHead appends the form's JSON up to and including its fields,
-// leaving the fields object open.
-func appendFormHead(b []byte, url string, fields []Field) []byte {
+// appendFormHead appends the form's JSON up to its fields: the URL, the
+// method and the opening of the fields object.
+func appendFormHead(b []byte, url string) []byte {
 	b = append(b, `{"url":`...)
 	b = appendJSONString(b, url)
-	b = append(b, `,"method":"POST","fields":{`...)
-	for i, fl := range fields {
-		if i > 0 {
+	return append(b, `,"method":"POST","fields":{`...)
+}
+
+// appendFieldsJSON appends fields as members of the form's fields object,
+// after a comma when comma is set.
+func appendFieldsJSON(b []byte, fields []Field, comma bool) []byte {
+	for _, fl := range fields {
+		if comma {
 			b = append(b, ',')
 		}
+		comma = true
 		b = appendJSONString(b, fl.Name)
 		b = append(b, ':')
 		b = appendJSONString(b, fl.Value)
@@ -100,27 +112,24 @@ func appendFormHead(b []byte, url string, fields []Field) []byte {
 	return b
 }
 
-// appendFormTail appends what follows the form's fields object: the page
-// conditions, if any, and the closing brace.
-func appendFormTail(b []byte, page []Condition) []byte {
-	if len(page) > 0 {
-		b = append(b, `,"pageConditions":[`...)
-		for i := range page {
-			c := &page[i]
-			if i > 0 {
-				b = append(b, ',')
-			}
-			b = append(b, `{"field":`...)
-			b = appendJSONString(b, c.field)
-			b = append(b, `,"op":`...)
-			b = appendJSONString(b, c.op.String())
-			b = append(b, `,"value":`...)
-			b = appendJSONString(b, c.value)
-			b = append(b, '}')
+// appendPageConditionsJSON appends page as elements of the form's
+// pageConditions array, after a comma when comma is set.
+func appendPageConditionsJSON(b []byte, page []Condition, comma bool) []byte {
+	for i := range page {
+		c := &page[i]
+		if comma {
+			b = append(b, ',')
 		}
-		b = append(b, ']')
+		comma = true
+		b = append(b, `{"field":`...)
+		b = appendJSONString(b, c.field)
+		b = append(b, `,"op":`...)
+		b = appendJSONString(b, c.op.String())
+		b = append(b, `,"value":`...)
+		b = appendJSONString(b, c.value)
+		b = append(b, '}')
 	}
-	return append(b, '}')
+	return b
 }
 
 var formTemplate = template.Must(template.New("form").Parse(
@@ -157,16 +166,17 @@ func (f *Form) WriteHTML(w io.Writer) error {
 
 // formURL returns the form's action URL for bucket under cfg, caching the
 // last few.
-func (s *Signer) formURL(cfg *signerConfig, bucket string) string {
+func (s *Signer) formURL(cfg *signerConfig, bucket string) *bucketURL {
 	for i := range s.urls.v {
 		if u := s.urls.v[i].Load(); u != nil && u.config == cfg && u.bucket == bucket {
-			return u.url
+			return u
 		}
 	}
 	u := &bucketURL{config: cfg, bucket: bucket, url: buildFormURL(cfg.endpoint, cfg.region, bucket, cfg.style)}
+	u.headJSON = appendFormHead(nil, u.url)
 	s.urls.add(u)
 	s.lastURL.Store(u)
-	return u.url
+	return u
 }
 
 // buildFormURL returns the URL a form for bucket posts to. Its inputs were

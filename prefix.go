@@ -44,7 +44,11 @@ type condPrefix struct {
 	// conditions that follow.
 	lo, hi int64
 	start  encodedStart
-	slot   int // where it is cached
+	// The form's JSON for conds: the members of the fields object for the
+	// first nFields fields, and the elements of the pageConditions array
+	// for the first nPage page conditions.
+	nFields, nPage       int
+	fieldsJSON, pageJSON []byte
 }
 
 // recentConds holds the leading conditions of the last few policies
@@ -132,50 +136,59 @@ type slots[T any] struct {
 	next atomic.Uint32 // counts replacements
 }
 
-// add stores v in an empty slot, else in place of the oldest, and returns
-// the slot's index.
-func (c *slots[T]) add(v *T) int {
+// add stores v in an empty slot, else in place of the oldest.
+func (c *slots[T]) add(v *T) {
 	for i := range c.v {
 		if c.v[i].Load() == nil && c.v[i].CompareAndSwap(nil, v) {
-			return i
+			return
 		}
 	}
-	i := int((c.next.Add(1) - 1) % cacheSlots)
-	c.v[i].Store(v)
-	return i
+	c.v[(c.next.Add(1)-1)%cacheSlots].Store(v)
 }
 
-// startFor returns the encoded start to sign p with under key, and how many
-// of p's conditions it holds. p passed the checks, under shape sh when sh
+// replace stores v in old's slot, or adds it when old is nil or no longer
+// cached.
+func (c *slots[T]) replace(old, v *T) {
+	if old != nil {
+		for i := range c.v {
+			if c.v[i].CompareAndSwap(old, v) {
+				return
+			}
+		}
+	}
+	c.add(v)
+}
+
+// startFor returns the cached prefix to sign p with under key, nil to sign
+// it from the day's start. p passed the checks, under shape sh when sh
 // is not nil; hit is the prefix it was checked with, or nil. Without a hit,
 // p's leading conditions are compared with those of the last few policies
 // signed without one: when they share some, a prefix of them is built
 // and cached, else p's are remembered.
-func (s *Signer) startFor(key *dayKey, p *Policy, hit *condPrefix, sh *policyShape) (*encodedStart, int) {
+func (s *Signer) startFor(key *dayKey, p *Policy, hit *condPrefix, sh *policyShape) *condPrefix {
 	if hit != nil {
 		if hit.key != key {
 			// The day or the credentials changed: the same conditions
 			// still lead, under the new key, in the same slot.
-			hit = s.buildPrefix(key, sh, p.Conditions[:len(hit.conds)], hit.slot)
+			hit = s.buildPrefix(key, sh, p.Conditions[:len(hit.conds)], hit)
 		}
-		return &hit.start, len(hit.conds)
+		return hit
 	}
 	if sh == nil || !s.recent.mu.TryLock() {
-		return &key.start, 0
+		return nil
 	}
 	n := s.recent.share(p, sh)
 	s.recent.mu.Unlock()
 	if n == 0 {
-		return &key.start, 0
+		return nil
 	}
-	pc := s.buildPrefix(key, sh, p.Conditions[:n], -1)
-	return &pc.start, n
+	return s.buildPrefix(key, sh, p.Conditions[:n], nil)
 }
 
 // buildPrefix builds the prefix of conds, which passed the checks under
-// shape sh, for key, and caches it in the given slot, or with add when slot
-// is -1.
-func (s *Signer) buildPrefix(key *dayKey, sh *policyShape, conds []Condition, slot int) *condPrefix {
+// shape sh, for key, and caches it in place of old, or as a new entry when
+// old is nil or gone.
+func (s *Signer) buildPrefix(key *dayKey, sh *policyShape, conds []Condition, old *condPrefix) *condPrefix {
 	pc := &condPrefix{key: key, shape: sh, conds: slices.Clone(conds), lo: 0, hi: maxInt64}
 	for i := range pc.conds {
 		if c := &pc.conds[i]; c.op == OpContentLengthRange {
@@ -185,11 +198,11 @@ func (s *Signer) buildPrefix(key *dayKey, sh *policyShape, conds []Condition, sl
 	bufs := bufPool.Get().(*buffers)
 	pc.start = key.start.extend(bufs.digest.h, appendConditions(nil, pc.conds))
 	bufPool.Put(bufs)
-	if slot < 0 {
-		pc.slot = s.prefixes.add(pc)
-	} else {
-		pc.slot = slot
-		s.prefixes.v[slot].Store(pc)
-	}
+	// A policy with a shape repeats no field (newShape), so its first
+	// fields and page conditions are those of its leading conditions.
+	fields, page := formFields(nil, nil, pc.conds, false)
+	pc.nFields, pc.fieldsJSON = len(fields), appendFieldsJSON(nil, fields, false)
+	pc.nPage, pc.pageJSON = len(page), appendPageConditionsJSON(nil, page, false)
+	s.prefixes.replace(old, pc)
 	return pc
 }

@@ -210,13 +210,14 @@ func cachedPrefixes(s *Signer) []string {
 // those two policies in a row share, none when nothing repeats, an entry
 // per kind of policy, the oldest replaced when the slots are full.
 func TestPrefixCacheBuildsFromRepeats(t *testing.T) {
+	now := prefixStart
 	s := &Signer{Credentials: Credentials{AccessKeyID: "AKIAIOSFODNN7EXAMPLE", SecretAccessKey: "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY"},
-		Region: "eu-west-1", Now: func() time.Time { return prefixStart }}
+		Region: "eu-west-1", Now: func() time.Time { return now }}
 	step := 0
 	sign := func(want string, conds ...Condition) {
 		t.Helper()
 		step++
-		if _, err := s.Sign(context.Background(), Policy{Expiration: prefixStart.Add(time.Hour), Conditions: conds}); err != nil {
+		if _, err := s.Sign(context.Background(), Policy{Expiration: now.Add(time.Hour), Conditions: conds}); err != nil {
 			t.Fatal(err)
 		}
 		if got := strings.Join(cachedPrefixes(s), " "); got != want {
@@ -238,6 +239,13 @@ func TestPrefixCacheBuildsFromRepeats(t *testing.T) {
 	}
 	if got, want := strings.Join(cachedPrefixes(s), " "), "b-6:1 b-3:1 b-4:1 b-5:1"; got != want {
 		t.Fatalf("after five kinds the cache holds [%s], want [%s]", got, want)
+	}
+	// The next day, a hit is rebuilt under the new key, in its slot.
+	before := s.prefixes.v[2].Load()
+	now = now.Add(24 * time.Hour)
+	sign("b-6:1 b-3:1 b-4:1 b-5:1", Bucket("b-4"), Key("z"), Meta("m", "2"))
+	if after := s.prefixes.v[2].Load(); after == before || after.key == before.key || after.key != s.key.Load() {
+		t.Fatalf("the next day's prefix for b-4 was not rebuilt under the new key in its slot")
 	}
 }
 

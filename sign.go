@@ -137,6 +137,7 @@ type Signer struct {
 type bucketURL struct {
 	config      *signerConfig
 	bucket, url string
+	headJSON    []byte // the form's JSON up to its fields (appendFormHead)
 }
 
 // signerConfig is a configuration checkConfig accepted.
@@ -192,10 +193,12 @@ var bufPool = sync.Pool{New: func() any {
 // base64 text is start.enc followed by encodedEnd, which lives in bufs
 // until release.
 type signature struct {
-	url        string
+	url        *bucketURL
 	expiration time.Time
+	key        *dayKey
+	prefix     *condPrefix // the cached start it was signed from, if any
 	token      string
-	tokenJSON  []byte // token as a JSON string
+	credential string
 	amzDate    [16]byte
 	start      *encodedStart
 	encodedEnd []byte
@@ -236,7 +239,7 @@ func (s *Signer) Sign(ctx context.Context, p Policy) (*Form, error) {
 	if err != nil {
 		return nil, err
 	}
-	f.URL, f.Expiration = sig.url, sig.expiration
+	f.URL, f.Expiration = sig.url.url, sig.expiration
 	// The x-amz-date, policy and signature values share one allocation.
 	policyLen := sig.policyLen()
 	var sb strings.Builder
@@ -251,7 +254,10 @@ func (s *Signer) Sign(ctx context.Context, p Policy) (*Form, error) {
 	policyText := values[len(amzDate) : len(amzDate)+policyLen]
 	signature := values[len(amzDate)+policyLen:]
 
-	f.Fields = append(f.Fields, Field{"x-amz-date", amzDate})
+	f.Fields = append(f.Fields,
+		Field{"x-amz-algorithm", Algorithm},
+		Field{"x-amz-credential", sig.credential},
+		Field{"x-amz-date", amzDate})
 	if sig.token != "" {
 		f.Fields = append(f.Fields, Field{"x-amz-security-token", sig.token})
 	}
@@ -278,13 +284,25 @@ func (s *Signer) AppendFormJSON(ctx context.Context, dst []byte, p Policy) ([]by
 		return dst, err
 	}
 	defer sig.release()
-	b := appendFormHead(dst, sig.url, fields)
+	// The head, the fields and page conditions of a cached prefix and the
+	// Signer's first fields come written from the caches.
+	b := append(dst, sig.url.headJSON...)
+	fromField, fromPage := 0, 0
+	if pc := sig.prefix; pc != nil {
+		b = append(b, pc.fieldsJSON...)
+		fromField, fromPage = pc.nFields, pc.nPage
+	}
+	b = appendFieldsJSON(b, fields[fromField:], fromField > 0)
+	if len(fields) > 0 {
+		b = append(b, ',')
+	}
+	b = append(b, sig.key.signerJSON...)
 	b = append(b, `,"x-amz-date":"`...)
 	b = append(b, sig.amzDate[:]...)
 	b = append(b, '"')
 	if sig.token != "" {
 		b = append(b, `,"x-amz-security-token":`...)
-		b = append(b, sig.tokenJSON...)
+		b = append(b, sig.key.tokenJSON...)
 	}
 	// base64 and hex need no escaping.
 	b = append(b, `,"policy":"`...)
@@ -293,13 +311,22 @@ func (s *Signer) AppendFormJSON(ctx context.Context, dst []byte, p Policy) ([]by
 	b = append(b, `","x-amz-signature":"`...)
 	b = append(b, sig.hex[:]...)
 	b = append(b, `"}`...)
-	return appendFormTail(b, page), nil
+	if len(page) > 0 {
+		b = append(b, `,"pageConditions":[`...)
+		if fromPage > 0 {
+			b = append(b, sig.prefix.pageJSON...)
+		}
+		b = appendPageConditionsJSON(b, page[fromPage:], fromPage > 0)
+		b = append(b, ']')
+	}
+	return append(b, '}'), nil
 }
 
 // sign does the work of Sign and AppendFormJSON: it checks the
-// configuration and p, and signs p into sig. It returns the form's fields
-// up to x-amz-credential, appended to fields, and its page conditions,
-// appended to page. On success the caller must release sig.
+// configuration and p, and signs p into sig. It returns the fields of p's
+// conditions, appended to fields, and the form's page conditions, appended
+// to page; the Signer's fields (x-amz-algorithm and after) are the
+// caller's to add. On success the caller must release sig.
 func (s *Signer) sign(ctx context.Context, p *Policy, fields []Field, page []Condition, sig *signature) ([]Field, []Condition, error) {
 	cfg, err := s.checkConfig()
 	if err != nil {
@@ -342,20 +369,23 @@ func (s *Signer) sign(ctx context.Context, p *Policy, fields []Field, page []Con
 	}
 
 	fields, page = formFields(fields, page, p.Conditions, l.sharedFields)
-	fields = append(fields,
-		Field{"x-amz-algorithm", Algorithm},
-		Field{"x-amz-credential", key.credential})
 
-	start, from := s.startFor(key, p, hit, sh)
+	pc := s.startFor(key, p, hit, sh)
+	start, from := &key.start, 0
+	if pc != nil {
+		start, from = &pc.start, len(pc.conds)
+	}
 	bufs := bufPool.Get().(*buffers)
 	end := append(bufs.json[:0], start.rest...)
 	end = appendConditions(end, p.Conditions[from:])
 	end = appendPolicyTail(end, p.Expiration, amzDate)
 	encodedEnd, hex := key.encodeAndSign(start, &bufs.digest, bufs.encoded[:0], end)
 	bufs.json = end[:0]
-	*sig = signature{token: creds.SessionToken, tokenJSON: key.tokenJSON, amzDate: sig.amzDate, start: start, encodedEnd: encodedEnd, hex: hex, bufs: bufs}
+	*sig = signature{key: key, prefix: pc, token: creds.SessionToken, credential: key.credential,
+		amzDate: sig.amzDate, start: start, encodedEnd: encodedEnd, hex: hex, bufs: bufs}
 
-	size := preFileSize(fields, page, sig.policyLen()) + partLen("x-amz-date", len(amzDate))
+	size := preFileSize(fields, page, sig.policyLen()) + partLen("x-amz-algorithm", len(Algorithm)) +
+		partLen("x-amz-credential", len(key.credential)) + partLen("x-amz-date", len(amzDate))
 	if creds.SessionToken != "" {
 		size += partLen("x-amz-security-token", len(creds.SessionToken))
 	}
