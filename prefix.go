@@ -12,11 +12,12 @@ import (
 // and again, and most of its conditions (the bucket, the size range, the
 // content type, the success status) are the same for every request; only a
 // few (the user's key prefix, a metadata value) change. When two policies
-// of the same shape signed one after the other begin with the same
+// of the same shape signed shortly one after the other begin with the same
 // conditions, the Signer encodes and hashes the day's policy start
 // (daykey.go) followed by those conditions once, as an encodedStart, and
-// every later policy that begins with them costs only the encoding and
-// hashing of what follows them. The bytes signed are those of the plain
+// checks them and writes their form fields' JSON once; every later policy
+// that begins with them costs only the checks, encoding and hashing of
+// what follows them. The bytes signed are those of the plain
 // computation; only the work is shared. So a policy is signed fastest with
 // its fixed conditions first and its per-request conditions last.
 //
