@@ -90,12 +90,12 @@ func (s Source) String() string {
 // A Condition is a small immutable value: methods that change it return a
 // modified copy.
 type Condition struct {
-	op        Op
 	field     string
 	value     string
-	min, max  int64
-	source    Source
 	formValue string
+	min, max  int64
+	op        Op
+	source    Source
 }
 
 // Eq returns an exact-match condition on the form field named field
