@@ -9,7 +9,15 @@
 // into a [Form]: the URL to post to and the fields to send, in order, with
 // the file last. Before signing, the policy is checked against the rules S3
 // applies ([Policy.Validate]), so a mistake shows up as an error naming the
-// field and the rule instead of an opaque 403 in the browser.
+// field and the rule instead of an opaque 403 in the browser. An endpoint
+// that answers the page with the form as JSON can use
+// [Signer.AppendFormJSON], which writes the same bytes into a buffer it
+// reuses, or [FormHandler], which does that for each request.
+//
+// A Signer is meant to be built once and shared: it caches per day what
+// every signature shares, and the leading conditions that consecutive
+// policies repeat, so a policy is signed fastest with the conditions that
+// are the same for every user first and the per-user ones last.
 //
 // The specification is the AWS documentation on browser-based uploads with
 // POST and Signature Version 4:

@@ -280,8 +280,10 @@ func TestPrefixCacheConcurrent(t *testing.T) {
 	creds := Credentials{AccessKeyID: "ASIAIOSFODNN7EXAMPLE", SecretAccessKey: "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY", SessionToken: "FQoGZXIvYXdzEXAMPLETOKEN"}
 	now := func() time.Time { return prefixStart }
 	s := &Signer{Credentials: creds, Region: "eu-west-1", Now: now}
+	// Six buckets, more than the Signer keeps prefixes for, so that
+	// prefixes are replaced while other goroutines sign from them.
 	policy := func(g, i int) Policy {
-		bucket := []string{"acme-user-uploads", "other-uploads"}[(g+i)%2]
+		bucket := []string{"acme-user-uploads", "other-uploads", "b-3", "b-4", "b-5", "b-6"}[(g+i/3)%6]
 		u := fmt.Sprintf("user-%d-%d", g, i)
 		return Policy{Expiration: prefixStart.Add(time.Hour), Conditions: []Condition{
 			Bucket(bucket), ContentLengthRange(1, 1<<20), Key("uploads/" + u + "/${filename}"), Meta("uploader", u)}}
