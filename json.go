@@ -102,33 +102,24 @@ func appendJSONChars(b []byte, s string) []byte {
 }
 
 // jsonPlain reports whether every byte of s is plainJSON, so that s is
-// written as it is. It tests eight bytes at a time; the last, partial group
-// is tested as the string's last eight bytes, or, in a string shorter than
-// eight, with plain letters in the place of the missing bytes.
-func jsonPlain(s string) bool {
-	if len(s) < 8 {
-		v := uint64(ones * 'a')
-		for i := 0; i < len(s); i++ {
-			v = v&^(0xff<<(8*i)) | uint64(s[i])<<(8*i)
-		}
-		return plain8(v)
-	}
-	for i := 0; len(s)-i > 8; i += 8 {
-		if !plain8(load8(s[i:])) {
-			return false
-		}
-	}
-	return plain8(load8(s[len(s)-8:]))
-}
+// written as it is.
+func jsonPlain(s string) bool { return everyWord(s, plain8) }
 
 // asciiWithoutDollar reports whether s is ASCII and holds no '$': then it
 // is valid UTF-8 and cannot hold ${filename}, which spares the shape check
-// both scans. It tests eight bytes at a time, as jsonPlain does.
+// both scans.
 func asciiWithoutDollar(s string) bool {
-	ok := func(v uint64) bool {
+	return everyWord(s, func(v uint64) bool {
 		d := v ^ (ones * '$')
 		return (v|(d-ones)&^d)&highs == 0
-	}
+	})
+}
+
+// everyWord reports whether ok holds for every 8-byte group of s, read as
+// little-endian words. The last, partial group is tested as the string's
+// last eight bytes, or, in a string shorter than eight, with the letter 'a'
+// (which ok must accept) in the place of the missing bytes.
+func everyWord(s string, ok func(uint64) bool) bool {
 	if len(s) < 8 {
 		v := uint64(ones * 'a')
 		for i := 0; i < len(s); i++ {

@@ -190,46 +190,33 @@ func jsonStringRoundTrip(t testing.TB, s string) {
 	}
 }
 
-// TestJSONPlain compares the word-at-a-time test with the byte table for
+// TestWordTests compares the word-at-a-time tests with byte loops for
 // every byte value at every position of strings of 0 to 20 bytes: the
 // boundaries of the 8-byte groups, the overlapping last group and the
 // padded short strings.
-func TestJSONPlain(t *testing.T) {
-	for n := 0; n <= 20; n++ {
-		for pos := 0; pos < max(n, 1); pos++ {
-			for c := 0; c < 256; c++ {
-				b := []byte(strings.Repeat("k", n))
-				if n > 0 {
-					b[pos] = byte(c)
-				}
-				want := true
-				for _, x := range b {
-					want = want && plainJSON[x]
-				}
-				if got := jsonPlain(string(b)); got != want {
-					t.Fatalf("jsonPlain(%q) = %v, the byte table says %v", b, got, want)
-				}
-			}
-		}
-	}
-}
-
-// TestASCIIWithoutDollar compares the word-at-a-time test with a byte loop
-// as TestJSONPlain does.
-func TestASCIIWithoutDollar(t *testing.T) {
-	for n := 0; n <= 20; n++ {
-		for pos := 0; pos < max(n, 1); pos++ {
-			for c := 0; c < 256; c++ {
-				b := []byte(strings.Repeat("k", n))
-				if n > 0 {
-					b[pos] = byte(c)
-				}
-				want := true
-				for _, x := range b {
-					want = want && x < 0x80 && x != '$'
-				}
-				if got := asciiWithoutDollar(string(b)); got != want {
-					t.Fatalf("asciiWithoutDollar(%q) = %v, want %v", b, got, want)
+func TestWordTests(t *testing.T) {
+	for _, tc := range []struct {
+		name   string
+		f      func(string) bool
+		byteOK func(byte) bool
+	}{
+		{"jsonPlain", jsonPlain, func(c byte) bool { return plainJSON[c] }},
+		{"asciiWithoutDollar", asciiWithoutDollar, func(c byte) bool { return c < 0x80 && c != '$' }},
+	} {
+		for n := 0; n <= 20; n++ {
+			for pos := 0; pos < max(n, 1); pos++ {
+				for c := 0; c < 256; c++ {
+					b := []byte(strings.Repeat("k", n))
+					if n > 0 {
+						b[pos] = byte(c)
+					}
+					want := true
+					for _, x := range b {
+						want = want && tc.byteOK(x)
+					}
+					if got := tc.f(string(b)); got != want {
+						t.Fatalf("%s(%q) = %v, a byte loop says %v", tc.name, b, got, want)
+					}
 				}
 			}
 		}
