@@ -110,24 +110,29 @@ type postpolicyWorker struct {
 }
 
 func (w *postpolicyWorker) sign(userID string) error {
-	// The conditions that are the same for every user first, as the
-	// package documentation advises (the Signer then encodes and hashes
-	// them once), the user's last. Key with ${filename}: a starts-with on
-	// uploads/<user>/ in the policy, and the form carries the key
-	// uploads/<user>/${filename}.
-	f, err := w.s.Sign(context.Background(), postpolicy.Policy{
-		Expiration: fixedClock().Add(expiresIn),
-		Conditions: []postpolicy.Condition{
-			postpolicy.Bucket(bucket),
-			postpolicy.ContentLengthRange(minSize, maxSize),
-			postpolicy.ContentTypePrefix(contentTypePfx),
-			postpolicy.SuccessActionStatus(201),
-			postpolicy.Key(keyPrefix(userID) + "${filename}"),
-			postpolicy.Meta("uploader", userID),
-		},
-	})
+	var conds [6]postpolicy.Condition
+	f, err := w.s.Sign(context.Background(), scenarioPolicy(&conds, userID))
 	w.userID, w.last = userID, f
 	return err
+}
+
+// scenarioPolicy returns the scenario's policy for userID, its conditions
+// written into conds, an array on the caller's stack, as a Policy literal
+// at the call would be. The conditions that are the same for every user
+// come first, as the package documentation advises (the Signer then
+// encodes and hashes them once), the user's last. Key with ${filename}: a
+// starts-with on uploads/<user>/ in the policy, and the form carries the
+// key uploads/<user>/${filename}.
+func scenarioPolicy(conds *[6]postpolicy.Condition, userID string) postpolicy.Policy {
+	*conds = [6]postpolicy.Condition{
+		postpolicy.Bucket(bucket),
+		postpolicy.ContentLengthRange(minSize, maxSize),
+		postpolicy.ContentTypePrefix(contentTypePfx),
+		postpolicy.SuccessActionStatus(201),
+		postpolicy.Key(keyPrefix(userID) + "${filename}"),
+		postpolicy.Meta("uploader", userID),
+	}
+	return postpolicy.Policy{Expiration: fixedClock().Add(expiresIn), Conditions: conds[:]}
 }
 
 func (w *postpolicyWorker) form() (formOut, error) {
@@ -161,18 +166,9 @@ type postpolicyJSONWorker struct {
 }
 
 func (w *postpolicyJSONWorker) sign(userID string) error {
+	var conds [6]postpolicy.Condition
 	var err error
-	w.buf, err = w.s.AppendFormJSON(context.Background(), w.buf[:0], postpolicy.Policy{
-		Expiration: fixedClock().Add(expiresIn),
-		Conditions: []postpolicy.Condition{
-			postpolicy.Bucket(bucket),
-			postpolicy.ContentLengthRange(minSize, maxSize),
-			postpolicy.ContentTypePrefix(contentTypePfx),
-			postpolicy.SuccessActionStatus(201),
-			postpolicy.Key(keyPrefix(userID) + "${filename}"),
-			postpolicy.Meta("uploader", userID),
-		},
-	})
+	w.buf, err = w.s.AppendFormJSON(context.Background(), w.buf[:0], scenarioPolicy(&conds, userID))
 	w.userID = userID
 	return err
 }
