@@ -3,7 +3,6 @@ package postpolicy
 import (
 	"crypto/sha256"
 	"encoding"
-	"encoding/hex"
 	"hash"
 	"time"
 )
@@ -188,6 +187,6 @@ func (k *dayKey) encodeAndSign(st *encodedStart, d *digest, dst, end []byte) (en
 	inner := d.h.Sum(d.sum[:0])
 	restoreState(d.h, k.outerStart)
 	d.h.Write(inner)
-	hex.Encode(signature[:], d.h.Sum(d.sum[:0]))
+	appendHex(signature[:0], d.h.Sum(d.sum[:0]))
 	return dst, signature
 }

@@ -103,7 +103,19 @@ func appendJSONChars(b []byte, s string) []byte {
 
 // jsonPlain reports whether every byte of s is plainJSON, so that s is
 // written as it is.
-func jsonPlain(s string) bool { return everyWord(s, plain8) }
+func jsonPlain(s string) bool {
+	if len(s) < 8 {
+		// Field names and short values: the table is quicker than
+		// assembling a word.
+		for i := 0; i < len(s); i++ {
+			if !plainJSON[s[i]] {
+				return false
+			}
+		}
+		return true
+	}
+	return everyWord(s, plain8)
+}
 
 // asciiWithoutDollar reports whether s is ASCII and holds no '$': then it
 // is valid UTF-8 and cannot hold ${filename}, which spares the shape check
