@@ -145,14 +145,6 @@ func appendPolicyStart(b []byte, credential, token string) []byte {
 	return b
 }
 
-// appendPolicyEnd appends the rest of the policy after appendPolicyStart:
-// p's conditions, then x-amz-date and the expiration, which change with
-// every signature.
-func appendPolicyEnd(b []byte, p Policy, amzDate []byte) []byte {
-	b = appendConditions(b, p.Conditions)
-	return appendPolicyTail(b, p.Expiration, amzDate)
-}
-
 // appendConditions appends conds, each preceded by a comma: the policy's
 // own conditions follow the signer's.
 func appendConditions(b []byte, conds []Condition) []byte {

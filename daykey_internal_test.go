@@ -16,6 +16,14 @@ import (
 // where the cached base64 and HMAC midstate stop (token lengths 0 to 200
 // cover every remainder modulo 3 and 64).
 
+// appendPolicyEnd appends the rest of the policy after appendPolicyStart,
+// as Sign writes it from the day's start: p's conditions, then x-amz-date
+// and the expiration.
+func appendPolicyEnd(b []byte, p Policy, amzDate []byte) []byte {
+	b = appendConditions(b, p.Conditions)
+	return appendPolicyTail(b, p.Expiration, amzDate)
+}
+
 func plainSign(k *dayKey, doc []byte) (string, string) {
 	enc := base64.StdEncoding.EncodeToString(doc)
 	m := hmac.New(sha256.New, k.key)

@@ -93,10 +93,10 @@ var ErrSignerConfig = errors.New("postpolicy: invalid signer configuration")
 // begin with the same conditions, those conditions encoded and hashed
 // after the start (prefix.go), for a few kinds of policy, so that a
 // policy beginning with them costs only the encoding and hashing of its
-// other conditions. A policy is therefore
-// signed fastest with the conditions that are the same for every request
-// first and the per-request ones last. The cached work never changes a
-// signature's bytes or what Sign refuses.
+// other conditions. A policy is therefore signed fastest with the
+// conditions that are the same for every request first and the
+// per-request ones last. The cached work never changes a signature's bytes
+// or what Sign refuses.
 type Signer struct {
 	// Credentials supplies the access key, secret and session token for each
 	// signature. A [Credentials] value can be used directly. Required.
@@ -153,7 +153,7 @@ func (s *Signer) service() string {
 	return s.Service
 }
 
-// lastBucket returns the bucket of the last form signed, whose name
+// lastBucket returns the bucket of the last form URL built, whose name
 // therefore passed the checks.
 func (s *Signer) lastBucket() string {
 	if u := s.lastURL.Load(); u != nil {
@@ -197,8 +197,6 @@ type signature struct {
 	expiration time.Time
 	key        *dayKey
 	prefix     *condPrefix // the cached start it was signed from, if any
-	token      string
-	credential string
 	amzDate    [16]byte
 	start      *encodedStart
 	encodedEnd []byte
@@ -256,10 +254,10 @@ func (s *Signer) Sign(ctx context.Context, p Policy) (*Form, error) {
 
 	f.Fields = append(f.Fields,
 		Field{"x-amz-algorithm", Algorithm},
-		Field{"x-amz-credential", sig.credential},
+		Field{"x-amz-credential", sig.key.credential},
 		Field{"x-amz-date", amzDate})
-	if sig.token != "" {
-		f.Fields = append(f.Fields, Field{"x-amz-security-token", sig.token})
+	if sig.key.token != "" {
+		f.Fields = append(f.Fields, Field{"x-amz-security-token", sig.key.token})
 	}
 	f.Fields = append(f.Fields,
 		Field{"policy", policyText},
@@ -300,7 +298,7 @@ func (s *Signer) AppendFormJSON(ctx context.Context, dst []byte, p Policy) ([]by
 	b = append(b, `,"x-amz-date":"`...)
 	b = append(b, sig.amzDate[:]...)
 	b = append(b, '"')
-	if sig.token != "" {
+	if sig.key.token != "" {
 		b = append(b, `,"x-amz-security-token":`...)
 		b = append(b, sig.key.tokenJSON...)
 	}
@@ -381,8 +379,7 @@ func (s *Signer) sign(ctx context.Context, p *Policy, fields []Field, page []Con
 	end = appendPolicyTail(end, p.Expiration, amzDate)
 	encodedEnd, hex := key.encodeAndSign(start, &bufs.digest, bufs.encoded[:0], end)
 	bufs.json = end[:0]
-	*sig = signature{key: key, prefix: pc, token: creds.SessionToken, credential: key.credential,
-		amzDate: sig.amzDate, start: start, encodedEnd: encodedEnd, hex: hex, bufs: bufs}
+	*sig = signature{key: key, prefix: pc, amzDate: sig.amzDate, start: start, encodedEnd: encodedEnd, hex: hex, bufs: bufs}
 
 	size := preFileSize(fields, page, sig.policyLen()) + partLen("x-amz-algorithm", len(Algorithm)) +
 		partLen("x-amz-credential", len(key.credential)) + partLen("x-amz-date", len(amzDate))
@@ -454,12 +451,8 @@ func formFields(fields []Field, page []Condition, conds []Condition, shared bool
 			pages++
 		}
 	}
-	if n+signerFields > cap(fields)-len(fields) {
-		fields = slices.Grow(fields, n+signerFields)
-	}
-	if pages > cap(page)-len(page) {
-		page = slices.Grow(page, pages)
-	}
+	fields = slices.Grow(fields, n+signerFields)
+	page = slices.Grow(page, pages)
 next:
 	for i := range conds {
 		c := &conds[i]
