@@ -54,21 +54,3 @@ var base64Pairs = func() (t [4096]uint16) {
 	}
 	return t
 }()
-
-// appendHex appends the lower-case hex of src to dst, two characters per
-// table lookup: the same bytes as hex.AppendEncode, which TestAppendHex
-// checks.
-func appendHex(dst, src []byte) []byte {
-	for _, b := range src {
-		dst = append(dst, hexPairs[b][0], hexPairs[b][1])
-	}
-	return dst
-}
-
-// hexPairs[b] is the lower-case hex of the byte b.
-var hexPairs = func() (t [256][2]byte) {
-	for b := range t {
-		t[b] = [2]byte{hexDigits[b>>4], hexDigits[b&0xf]}
-	}
-	return t
-}()

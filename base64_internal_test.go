@@ -3,7 +3,6 @@ package postpolicy
 import (
 	"bytes"
 	"encoding/base64"
-	"encoding/hex"
 	"testing"
 )
 
@@ -51,17 +50,4 @@ func BenchmarkBase64(b *testing.B) {
 			dst = appendBase64(dst[:0], src)
 		}
 	})
-}
-
-// appendHex must write exactly what encoding/hex writes.
-func TestAppendHex(t *testing.T) {
-	src := make([]byte, 256)
-	for i := range src {
-		src[i] = byte(i)
-	}
-	for n := 0; n <= len(src); n++ {
-		if got, want := string(appendHex([]byte("x"), src[:n])), "x"+hex.EncodeToString(src[:n]); got != want {
-			t.Fatalf("appendHex of %d bytes: %q, encoding/hex: %q", n, got, want)
-		}
-	}
 }

@@ -4,7 +4,6 @@ import (
 	"crypto/sha1"
 	"crypto/sha256"
 	"encoding/base64"
-	"errors"
 	"hash"
 	"hash/crc32"
 	"io"
@@ -58,10 +57,6 @@ func Checksum(alg ChecksumAlgorithm, digest string) []Condition {
 		Eq(alg.field(), digest),
 	}
 }
-
-// ErrUnknownChecksum is returned by [ChecksumDigest] for an algorithm other
-// than the four S3 accepts on POST.
-var ErrUnknownChecksum = errors.New("postpolicy: unknown checksum algorithm")
 
 // ChecksumDigest reads r to its end and returns the base64 digest of its
 // content in the form S3 expects in x-amz-checksum-<alg>.

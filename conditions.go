@@ -3,8 +3,9 @@ package postpolicy
 import (
 	"encoding/xml"
 	"strconv"
-	"strings"
 	"time"
+
+	"github.com/postpolicy/postpolicy/internal/postform"
 )
 
 // Op is the match type of a policy condition. The set is closed: the AWS
@@ -203,35 +204,13 @@ func appendConditionText(b []byte, c Condition) []byte {
 	return append(b, "[]"...)
 }
 
-// filenameVar is the variable S3 replaces with the uploaded file's name in
-// every form field before it checks the policy ("sigv4-HTTPPOSTForms":
-// "The variable ${filename} is automatically replaced with the name of the
-// file provided by the user and is recognized by all form fields").
-const filenameVar = "${filename}"
-
-// indexFilenameVar is strings.Index(s, filenameVar), quicker on the
-// common value without a '$'.
-func indexFilenameVar(s string) int {
-	for i := 0; ; {
-		j := strings.IndexByte(s[i:], '$')
-		if j < 0 {
-			return -1
-		}
-		i += j
-		if strings.HasPrefix(s[i:], filenameVar) {
-			return i
-		}
-		i++
-	}
-}
-
 // fixed returns the condition for a form field set to a fixed value by a
 // helper. A value containing ${filename} becomes a starts-with on the text
 // before it while the form keeps the literal value, since S3 expands the
 // variable before checking; fields that allow only an exact match keep the
 // exact match, and Validate reports it.
 func fixed(field, value string) Condition {
-	if i := indexFilenameVar(value); i >= 0 && startsWithAllowed(field) {
+	if i := postform.IndexFilenameVar(value); i >= 0 && postform.StartsWithAllowed(field) {
 		return StartsWith(field, value[:i]).WithFormValue(value)
 	}
 	return Eq(field, value)

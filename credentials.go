@@ -2,7 +2,6 @@ package postpolicy
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"log/slog"
 	"strconv"
@@ -108,11 +107,6 @@ func (c Credentials) Retrieve(context.Context) (Credentials, error) { return c, 
 type CredentialsSource interface {
 	Retrieve(ctx context.Context) (Credentials, error)
 }
-
-// ErrInvalidCredentials is matched (with [errors.Is]) by the errors
-// returned for credentials that cannot sign: a missing access key id or
-// secret, or characters that would break the credential scope.
-var ErrInvalidCredentials = errors.New("postpolicy: invalid credentials")
 
 // check reports why c cannot sign, without quoting the secret or token.
 func (c Credentials) check() error {

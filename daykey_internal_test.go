@@ -13,8 +13,8 @@ import (
 // The cached signing path (daykey.go) must give exactly the bytes and
 // signature of the plain computation: base64 of the whole document, and
 // crypto/hmac over that text. These tests vary the lengths that decide
-// where the cached base64 and HMAC midstate stop (token lengths 0 to 200
-// cover every remainder modulo 3 and 64).
+// where the cached base64 stops and the HMAC state is cloned (token
+// lengths 0 to 200 cover every remainder modulo 3 and 64).
 
 // appendPolicyEnd appends the rest of the policy after appendPolicyStart,
 // as Sign writes it from the day's start: p's conditions, then x-amz-date
@@ -24,9 +24,10 @@ func appendPolicyEnd(b []byte, p Policy, amzDate []byte) []byte {
 	return appendPolicyTail(b, p.Expiration, amzDate)
 }
 
-func plainSign(k *dayKey, doc []byte) (string, string) {
+// plainSign signs doc with crypto/hmac directly, as the reference.
+func plainSign(secret string, doc []byte) (string, string) {
 	enc := base64.StdEncoding.EncodeToString(doc)
-	m := hmac.New(sha256.New, k.key)
+	m := hmac.New(sha256.New, DeriveSigningKey(secret, time.Date(2026, 11, 28, 0, 0, 0, 0, time.UTC), "eu-west-1", "s3"))
 	m.Write([]byte(enc))
 	return enc, hex.EncodeToString(m.Sum(nil))
 }
@@ -34,26 +35,30 @@ func plainSign(k *dayKey, doc []byte) (string, string) {
 func checkDayKey(t *testing.T, token string, p Policy) {
 	t.Helper()
 	at := time.Date(2026, 11, 28, 12, 0, 0, 0, time.UTC)
-	var date [8]byte
-	copy(date[:], "20261128")
 	c := Credentials{AccessKeyID: "ASIAIOSFODNN7EXAMPLE", SecretAccessKey: "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY", SessionToken: token}
-	k := newDayKey(c, at, date, "eu-west-1", "s3")
-	amzDate := appendAmzDate(nil, at)
+	k := newDayKey(c, "20261128", "eu-west-1", "s3")
+	amzDate := at.Format("20060102T150405Z")
 
-	end := appendPolicyEnd(append([]byte(nil), k.start.rest...), p, amzDate)
-	encodedEnd, sig := k.encodeAndSign(&k.start, &digest{h: sha256.New()}, nil, end)
-	encoded := append(append([]byte(nil), k.start.enc...), encodedEnd...)
-
-	doc := appendPolicyEnd(appendPolicyStart(nil, k.credential, token), p, amzDate)
-	wantEnc, wantSig := plainSign(k, doc)
-	if string(encoded) != wantEnc {
-		t.Fatalf("token length %d: base64 differs from the plain encoding", len(token))
-	}
-	if string(sig[:]) != wantSig {
-		t.Fatalf("token length %d: signature %s, plain HMAC %s", len(token), sig, wantSig)
-	}
-	if got := SignEncodedPolicy(k.key, wantEnc); got != wantSig {
-		t.Fatalf("SignEncodedPolicy disagrees")
+	// From the day's start, and from a start extended over the first
+	// conditions, as a Template's is: every split of the conditions.
+	doc := appendPolicyEnd(appendPolicyStart(nil, k.key.Credential, token), p, []byte(amzDate))
+	wantEnc, wantSig := plainSign(c.SecretAccessKey, doc)
+	for split := 0; split <= len(p.Conditions); split++ {
+		start := &k.start
+		if split > 0 {
+			ext := k.start.extend(appendConditions(nil, p.Conditions[:split]))
+			start = &ext
+		}
+		rest := Policy{Expiration: p.Expiration, Conditions: p.Conditions[split:]}
+		end := appendPolicyEnd(append([]byte(nil), start.rest...), rest, []byte(amzDate))
+		encodedEnd, sig := start.sign(nil, end)
+		encoded := append(append([]byte(nil), start.enc...), encodedEnd...)
+		if string(encoded) != wantEnc {
+			t.Fatalf("token length %d, split %d: base64 differs from the plain encoding", len(token), split)
+		}
+		if string(sig[:]) != wantSig {
+			t.Fatalf("token length %d, split %d: signature %s, plain HMAC %s", len(token), split, sig, wantSig)
+		}
 	}
 }
 
@@ -64,6 +69,7 @@ func TestDayKeyMatchesPlainSigning(t *testing.T) {
 	for n := 0; n <= 200; n++ {
 		checkDayKey(t, strings.Repeat("T", n), p)
 	}
+	p.Conditions = append(p.Conditions, Meta("uploader", "user-42"), ContentTypePrefix("image/"))
 	checkDayKey(t, strings.Repeat("FQoGZXIvYXdzEXAMPLETOKEN", 50), Policy{Expiration: p.Expiration})
 }
 
@@ -81,16 +87,13 @@ func FuzzDayKey(f *testing.F) {
 	})
 }
 
-func TestAppendTimes(t *testing.T) {
+func TestAppendExpirationLayout(t *testing.T) {
 	for _, tm := range []time.Time{
 		time.Date(2015, 12, 29, 0, 0, 0, 0, time.UTC),
 		time.Date(2016, 2, 29, 23, 59, 59, 999999999, time.UTC),
 		time.Date(9999, 12, 31, 23, 59, 59, 0, time.FixedZone("x", 3600)),
 		time.Date(1, 1, 1, 0, 0, 0, 1e6, time.UTC),
 	} {
-		if got, want := string(appendAmzDate(nil, tm)), tm.UTC().Format("20060102T150405Z"); got != want {
-			t.Errorf("appendAmzDate(%v) = %s, want %s", tm, got, want)
-		}
 		if got, want := string(appendExpiration(nil, tm)), `"`+tm.UTC().Format(ExpirationLayout)+`"`; got != want {
 			t.Errorf("appendExpiration(%v) = %s, want %s", tm, got, want)
 		}

@@ -1,11 +1,9 @@
 package postpolicy
 
 import (
-	"fmt"
 	"html/template"
 	"io"
 	"net/url"
-	"strconv"
 	"strings"
 	"time"
 )
@@ -47,7 +45,21 @@ type Field struct {
 // Get returns the value of the field named name, compared
 // case-insensitively, and whether the form has it.
 func (f *Form) Get(name string) (string, bool) {
-	return fieldValue(f.Fields, name)
+	return Fields(f.Fields).Get(name)
+}
+
+// Fields are form fields in the order they are sent.
+type Fields []Field
+
+// Get returns the value of the first field named name, compared
+// case-insensitively as S3 compares field names, and whether there is one.
+func (fs Fields) Get(name string) (string, bool) {
+	for _, f := range fs {
+		if strings.EqualFold(f.Name, name) {
+			return f.Value, true
+		}
+	}
+	return "", false
 }
 
 // Values returns the fields as url.Values, for Go clients that build the
@@ -162,64 +174,4 @@ func (f *Form) WriteHTML(w io.Writer) error {
 		Fields         []Field
 		PageConditions []Condition
 	}{f.URL, f.Fields, page})
-}
-
-// formURL returns the form's action URL for bucket under cfg, caching the
-// last few.
-func (s *Signer) formURL(cfg *signerConfig, bucket string) *bucketURL {
-	for i := range s.urls.v {
-		if u := s.urls.v[i].Load(); u != nil && u.config == cfg && u.bucket == bucket {
-			return u
-		}
-	}
-	u := &bucketURL{config: cfg, bucket: bucket, url: buildFormURL(cfg.endpoint, cfg.region, bucket, cfg.style)}
-	u.headJSON = appendFormHead(nil, u.url)
-	s.urls.add(u)
-	s.lastURL.Store(u)
-	return u
-}
-
-// buildFormURL returns the URL a form for bucket posts to. Its inputs were
-// checked by Signer.checkConfig and the bucket name by the linter.
-func buildFormURL(endpoint, region, bucket string, style URLStyle) string {
-	if endpoint == "" {
-		host := "s3." + region + ".amazonaws.com"
-		if strings.HasPrefix(region, "cn-") {
-			host += ".cn"
-		}
-		if style == URLStylePath || (style == URLStyleAuto && strings.Contains(bucket, ".")) {
-			return "https://" + host + "/" + bucket
-		}
-		return "https://" + bucket + "." + host + "/"
-	}
-	u, _ := parseEndpoint(endpoint)
-	base := strings.TrimSuffix(u.EscapedPath(), "/")
-	if style == URLStyleVirtualHosted {
-		return u.Scheme + "://" + bucket + "." + u.Host + base + "/"
-	}
-	return u.Scheme + "://" + u.Host + base + "/" + bucket
-}
-
-// parseEndpoint parses a Signer's Endpoint. Its errors never quote an
-// endpoint holding '@': it may carry a password, in a form url.Parse
-// recognises as user info (http://user:pass@host) or not (user:pass@host).
-func parseEndpoint(endpoint string) (*url.URL, error) {
-	shown := strconv.Quote(endpoint)
-	if strings.Contains(endpoint, "@") {
-		shown = "(not shown: it holds '@')"
-	}
-	u, err := url.Parse(endpoint)
-	switch {
-	case err != nil:
-		return nil, fmt.Errorf("%w: Endpoint is not a URL", ErrSignerConfig)
-	case u.User != nil:
-		return nil, fmt.Errorf("%w: Endpoint must not carry user info (credentials belong in Credentials)", ErrSignerConfig)
-	case u.Scheme != "http" && u.Scheme != "https":
-		return nil, fmt.Errorf("%w: Endpoint %s must start with http:// or https://", ErrSignerConfig, shown)
-	case u.Host == "":
-		return nil, fmt.Errorf("%w: Endpoint %s has no host", ErrSignerConfig, shown)
-	case u.RawQuery != "" || u.Fragment != "":
-		return nil, fmt.Errorf("%w: Endpoint %s must not carry a query or a fragment", ErrSignerConfig, shown)
-	}
-	return u, nil
 }

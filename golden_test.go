@@ -10,6 +10,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/postpolicy/postpolicy"
+	"github.com/postpolicy/postpolicy/internal/testutil"
 )
 
 // goldenPolicies builds the policy of each case in testdata/golden/signer.json.
@@ -79,7 +80,7 @@ func TestGoldenSigner(t *testing.T) {
 		Schema string       `json:"schema"`
 		Cases  []goldenCase `json:"cases"`
 	}
-	readJSON(t, "testdata/golden/signer.json", &file)
+	testutil.ReadJSON(t, "testdata/golden/signer.json", &file)
 	if file.Schema != "postpolicy-signer-golden/1" {
 		t.Fatalf("unknown schema %q", file.Schema)
 	}

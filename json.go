@@ -2,7 +2,6 @@ package postpolicy
 
 import (
 	"strconv"
-	"time"
 	"unicode/utf8"
 )
 
@@ -102,7 +101,8 @@ func appendJSONChars(b []byte, s string) []byte {
 }
 
 // jsonPlain reports whether every byte of s is plainJSON, so that s is
-// written as it is.
+// written as it is. Strings of eight bytes or more are tested a word at a
+// time (plain8); the last word is the string's last eight bytes.
 func jsonPlain(s string) bool {
 	if len(s) < 8 {
 		// Field names and short values: the table is quicker than
@@ -114,37 +114,12 @@ func jsonPlain(s string) bool {
 		}
 		return true
 	}
-	return everyWord(s, plain8)
-}
-
-// asciiWithoutDollar reports whether s is ASCII and holds no '$': then it
-// is valid UTF-8 and cannot hold ${filename}, which spares the shape check
-// both scans.
-func asciiWithoutDollar(s string) bool {
-	return everyWord(s, func(v uint64) bool {
-		d := v ^ (ones * '$')
-		return (v|(d-ones)&^d)&highs == 0
-	})
-}
-
-// everyWord reports whether ok holds for every 8-byte group of s, read as
-// little-endian words. The last, partial group is tested as the string's
-// last eight bytes, or, in a string shorter than eight, with the letter 'a'
-// (which ok must accept) in the place of the missing bytes.
-func everyWord(s string, ok func(uint64) bool) bool {
-	if len(s) < 8 {
-		v := uint64(ones * 'a')
-		for i := 0; i < len(s); i++ {
-			v = v&^(0xff<<(8*i)) | uint64(s[i])<<(8*i)
-		}
-		return ok(v)
-	}
 	for i := 0; len(s)-i > 8; i += 8 {
-		if !ok(load8(s[i:])) {
+		if !plain8(load8(s[i:])) {
 			return false
 		}
 	}
-	return ok(load8(s[len(s)-8:]))
+	return plain8(load8(s[len(s)-8:]))
 }
 
 const ones, highs = 0x0101010101010101, 0x8080808080808080
@@ -175,105 +150,4 @@ func plain8(v uint64) bool {
 // appendJSONInt appends n as a JSON number.
 func appendJSONInt(b []byte, n int64) []byte {
 	return strconv.AppendInt(b, n, 10)
-}
-
-// ExpirationLayout is the layout this package writes a policy's expiration
-// in: ISO 8601 in UTC with milliseconds, the form of every example on the
-// AWS "POST Policy" page (for example 2013-08-01T12:00:00.000Z).
-// https://docs.aws.amazon.com/AmazonS3/latest/API/sigv4-HTTPPOSTConstructPolicy.html
-const ExpirationLayout = "2006-01-02T15:04:05.000Z"
-
-// appendExpiration appends t, in UTC, as a JSON string in ExpirationLayout.
-// Anything below a millisecond is dropped, which can only make the policy
-// expire earlier, never later.
-func appendExpiration(b []byte, t time.Time) []byte {
-	t = t.UTC()
-	b = append(b, '"')
-	if y := t.Year(); y < 0 || y > 9999 {
-		b = t.AppendFormat(b, ExpirationLayout) // not a valid policy: Validate reports RuleExpirationYear
-		return append(b, '"')
-	}
-	y, mo, d := t.Date()
-	h, mi, s := t.Clock()
-	b = appendDigits(b, y, 4)
-	b = append(b, '-')
-	b = appendDigits(b, int(mo), 2)
-	b = append(b, '-')
-	b = appendDigits(b, d, 2)
-	b = append(b, 'T')
-	b = appendDigits(b, h, 2)
-	b = append(b, ':')
-	b = appendDigits(b, mi, 2)
-	b = append(b, ':')
-	b = appendDigits(b, s, 2)
-	b = append(b, '.')
-	b = appendDigits(b, t.Nanosecond()/1e6, 3)
-	return append(b, 'Z', '"')
-}
-
-// appendAmzDate appends t, in UTC, in the ISO 8601 basic format of
-// x-amz-date: 20151229T000000Z. The signing time comes from a clock, so its
-// year has four digits.
-func appendAmzDate(b []byte, t time.Time) []byte {
-	t = t.UTC()
-	y, mo, d := t.Date()
-	h, mi, s := t.Clock()
-	b = appendDigits(b, y, 4)
-	b = appendDigits(b, int(mo), 2)
-	b = appendDigits(b, d, 2)
-	b = append(b, 'T')
-	b = appendDigits(b, h, 2)
-	b = appendDigits(b, mi, 2)
-	b = appendDigits(b, s, 2)
-	return append(b, 'Z')
-}
-
-// appendDigits appends the last width (2 to 4) decimal digits of n >= 0,
-// zero-padded.
-func appendDigits(b []byte, n, width int) []byte {
-	switch width {
-	case 2:
-		return append(b, byte('0'+n/10%10), byte('0'+n%10))
-	case 3:
-		return append(b, byte('0'+n/100%10), byte('0'+n/10%10), byte('0'+n%10))
-	}
-	return append(b, byte('0'+n/1000%10), byte('0'+n/100%10), byte('0'+n/10%10), byte('0'+n%10))
-}
-
-// appendCondition appends c in the JSON form S3 documents for its kind:
-// exact matches as one-member objects ({"acl":"public-read"}), starts-with
-// and content-length-range as three-element arrays.
-func appendCondition(b []byte, c *Condition) []byte {
-	switch c.op {
-	case OpEq:
-		b = append(b, '{')
-		b = appendJSONString(b, c.field)
-		b = append(b, ':')
-		b = appendJSONString(b, c.value)
-		return append(b, '}')
-	case OpStartsWith:
-		b = append(b, `["starts-with",`...)
-		b = appendDollarField(b, c.field)
-		b = append(b, ',')
-		b = appendJSONString(b, c.value)
-		return append(b, ']')
-	case OpContentLengthRange:
-		b = append(b, `["content-length-range",`...)
-		b = appendJSONInt(b, c.min)
-		b = append(b, ',')
-		b = appendJSONInt(b, c.max)
-		return append(b, ']')
-	}
-	// The zero Condition: Validate reports it, so a signed policy never
-	// contains one. Written as null so that Policy.MarshalJSON stays valid
-	// JSON even for an invalid policy.
-	return append(b, "null"...)
-}
-
-// appendDollarField appends "$field" as a JSON string: the spec names form
-// fields in array conditions with a leading dollar sign.
-func appendDollarField(b []byte, field string) []byte {
-	b = append(b, '"', '$')
-	b = appendJSONChars(b, field)
-	return append(b, '"')
 }

@@ -13,8 +13,7 @@ import (
 )
 
 // ParsePolicy parses a policy document (the JSON, not its base64) strictly,
-// as a verifier must: it returns an [S3Error] with code
-// InvalidPolicyDocument for anything but an object with exactly one
+// as a verifier must: it returns a [*DocumentError] for anything but an object with exactly one
 // "expiration" string and one "conditions" array (member names
 // case-sensitive, no other members, no duplicates, nothing after the
 // object) whose elements are one-member objects with a string value
@@ -58,6 +57,10 @@ type policyParser struct {
 }
 
 var errJSON = invalidPolicy("Invalid JSON.")
+
+// invalidPolicy returns the error for a document S3 answers with
+// InvalidPolicyDocument, reason being S3's message after "Invalid Policy: ".
+func invalidPolicy(reason string) error { return &DocumentError{Reason: reason} }
 
 // token returns the next token; any syntax error is S3's "Invalid JSON.".
 func (p *policyParser) token() (json.Token, error) {
@@ -257,7 +260,7 @@ func (p *policyParser) arrayCondition() (Condition, error) {
 // rangeBound parses a content-length-range bound: a non-negative integer,
 // as a JSON number without fraction or exponent or as a string of digits.
 // S3 answered "Invalid JSON" for 512.0 and 400 for negative bounds
-// (observed).
+// (recorded by ceph/s3-tests, test_post_object_invalid_content_length_argument).
 func rangeBound(t json.Token) (int64, error) {
 	var s string
 	switch v := t.(type) {

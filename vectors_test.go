@@ -5,28 +5,17 @@ import (
 	"encoding/base64"
 	"encoding/hex"
 	"encoding/json"
-	"os"
 	"path/filepath"
 	"testing"
 	"time"
 
 	"github.com/postpolicy/postpolicy"
+	"github.com/postpolicy/postpolicy/internal/testutil"
 )
 
 // The published AWS vectors, consumed as data (testdata/README.md names each
 // source). Every expected value comes from AWS's pages or the AWS SigV4 test
 // suite, never from this package.
-
-func readJSON(t *testing.T, path string, v any) {
-	t.Helper()
-	b, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := json.Unmarshal(b, v); err != nil {
-		t.Fatalf("%s: %v", path, err)
-	}
-}
 
 func mustDate(t *testing.T, layout, s string) time.Time {
 	t.Helper()
@@ -60,7 +49,7 @@ func TestAWSPostExample(t *testing.T) {
 			Signature string `json:"signature_hex"`
 		} `json:"expected"`
 	}
-	readJSON(t, "testdata/aws-s3-sigv4-post-example.json", &v)
+	testutil.ReadJSON(t, "testdata/aws-s3-sigv4-post-example.json", &v)
 
 	at := mustDate(t, "20060102T150405Z", v.AmzDate)
 	key := postpolicy.DeriveSigningKey(v.SecretAccessKey, at, v.Region, v.Service)
@@ -128,7 +117,7 @@ func TestSigningKeyExample(t *testing.T) {
 			} `json:"expected"`
 		} `json:"vectors"`
 	}
-	readJSON(t, "testdata/aws-sigv4-signing-key-example.json", &v)
+	testutil.ReadJSON(t, "testdata/aws-sigv4-signing-key-example.json", &v)
 	if len(v.Vectors) == 0 {
 		t.Fatal("no vectors")
 	}
@@ -162,7 +151,7 @@ func TestSigV4Suite(t *testing.T) {
 			Signature string `json:"expected_signature"`
 		} `json:"cases"`
 	}
-	readJSON(t, filepath.Join("testdata", "aws-sig-v4-test-suite", "suite.json"), &v)
+	testutil.ReadJSON(t, filepath.Join("testdata", "aws-sig-v4-test-suite", "suite.json"), &v)
 	if len(v.Cases) != 31 {
 		t.Fatalf("suite has %d cases, want 31", len(v.Cases))
 	}
@@ -199,7 +188,7 @@ func TestSDKPostVectors(t *testing.T) {
 			} `json:"expected"`
 		} `json:"vectors"`
 	}
-	readJSON(t, "testdata/sdk-post-vectors.json", &v)
+	testutil.ReadJSON(t, "testdata/sdk-post-vectors.json", &v)
 	if len(v.Vectors) == 0 {
 		t.Fatal("no vectors")
 	}

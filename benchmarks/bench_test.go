@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/postpolicy/postpolicy"
+	"github.com/postpolicy/postpolicy/receiver"
 )
 
 // roundOrder returns impls rotated by one place per round after the first,
@@ -99,7 +100,7 @@ func BenchmarkSignParallel(b *testing.B) {
 	}
 }
 
-// BenchmarkVerify measures postpolicy.Verifier on a streamed upload of a
+// BenchmarkVerify measures receiver.Verifier on a streamed upload of a
 // 1 MiB and a 100 MiB file: a goroutine writes the multipart body (the
 // form's fields, then the file) into an io.Pipe as the Verifier reads it,
 // and the verified file is read to its end. It reports MB/s of file and the
@@ -124,7 +125,7 @@ func BenchmarkVerify(b *testing.B) {
 // verifyFixture signs the scenario's policy, with a content-length-range
 // that admits exactly size bytes, and returns the fields a browser sends
 // before the file and a Verifier that accepts them.
-func verifyFixture(b *testing.B, size int64) ([]postpolicy.Field, *postpolicy.Verifier) {
+func verifyFixture(b *testing.B, size int64) ([]postpolicy.Field, *receiver.Verifier) {
 	b.Helper()
 	creds := postpolicy.Credentials{AccessKeyID: accessKeyID, SecretAccessKey: secretAccessKey, SessionToken: sessionToken}
 	s := &postpolicy.Signer{Credentials: creds, Region: region, Now: fixedClock}
@@ -143,8 +144,8 @@ func verifyFixture(b *testing.B, size int64) ([]postpolicy.Field, *postpolicy.Ve
 		b.Fatal(err)
 	}
 	fields := append(form.Fields, postpolicy.Field{Name: "Content-Type", Value: contentTypePfx + "png"})
-	v := &postpolicy.Verifier{
-		Lookup: postpolicy.Keys(creds),
+	v := &receiver.Verifier{
+		Lookup: receiver.StaticCredentials(creds),
 		Region: region,
 		Now:    func() time.Time { return signingTime.Add(time.Minute) },
 	}
@@ -153,7 +154,7 @@ func verifyFixture(b *testing.B, size int64) ([]postpolicy.Field, *postpolicy.Ve
 
 // postStreamed posts fields and a file of size bytes through an io.Pipe to
 // v and reads the verified file to its end.
-func postStreamed(fields []postpolicy.Field, v *postpolicy.Verifier, size int64) error {
+func postStreamed(fields []postpolicy.Field, v *receiver.Verifier, size int64) error {
 	pr, pw := io.Pipe()
 	mw := multipart.NewWriter(pw)
 	contentType := mw.FormDataContentType()

@@ -32,6 +32,8 @@ type impl struct {
 var impls = []impl{
 	{"postpolicy", startPostpolicy},
 	{"postpolicy-json", startPostpolicyJSON},
+	{"postpolicy-template", startPostpolicyTemplate},
+	{"postpolicy-template-json", startPostpolicyTemplateJSON},
 	{"minio-go", startMinio},
 	{"aws-sdk-go-v2", startAWS},
 	{"floor", startFloor},
@@ -118,18 +120,16 @@ func (w *postpolicyWorker) sign(userID string) error {
 
 // scenarioPolicy returns the scenario's policy for userID, its conditions
 // written into conds, an array on the caller's stack, as a Policy literal
-// at the call would be. The conditions that are the same for every user
-// come first, as the package documentation advises (the Signer then
-// encodes and hashes them once), the user's last. Key with ${filename}: a
-// starts-with on uploads/<user>/ in the policy, and the form carries the
-// key uploads/<user>/${filename}.
+// at the call would be, in the order the README's example writes them.
+// Key with ${filename}: a starts-with on uploads/<user>/ in the policy,
+// and the form carries the key uploads/<user>/${filename}.
 func scenarioPolicy(conds *[6]postpolicy.Condition, userID string) postpolicy.Policy {
 	*conds = [6]postpolicy.Condition{
 		postpolicy.Bucket(bucket),
-		postpolicy.ContentLengthRange(minSize, maxSize),
-		postpolicy.ContentTypePrefix(contentTypePfx),
-		postpolicy.SuccessActionStatus(201),
 		postpolicy.Key(keyPrefix(userID) + "${filename}"),
+		postpolicy.ContentTypePrefix(contentTypePfx),
+		postpolicy.ContentLengthRange(minSize, maxSize),
+		postpolicy.SuccessActionStatus(201),
 		postpolicy.Meta("uploader", userID),
 	}
 	return postpolicy.Policy{Expiration: fixedClock().Add(expiresIn), Conditions: conds[:]}
@@ -214,6 +214,74 @@ func (w *postpolicyJSONWorker) form() (formOut, error) {
 		out.PageAdds = append(out.PageAdds, postpolicy.Field{Name: c.Field, Value: v})
 	}
 	return out, nil
+}
+
+// startPostpolicyTemplate prepares, once, a Template of the scenario's
+// conditions that are the same for every user, as the README's Template
+// example does, on a Signer like startPostpolicy's; each signature gives
+// the user's key and metadata.
+func startPostpolicyTemplate() (*instance, error) {
+	t, err := scenarioTemplate()
+	if err != nil {
+		return nil, err
+	}
+	return &instance{newWorker: func() worker { return &templateWorker{t: t} }}, nil
+}
+
+func scenarioTemplate() (*postpolicy.Template, error) {
+	inst, err := startPostpolicy()
+	if err != nil {
+		return nil, err
+	}
+	s := inst.newWorker().(*postpolicyWorker).s
+	return s.Prepare(expiresIn,
+		postpolicy.Bucket(bucket),
+		postpolicy.ContentTypePrefix(contentTypePfx),
+		postpolicy.ContentLengthRange(minSize, maxSize),
+		postpolicy.SuccessActionStatus(201),
+	)
+}
+
+type templateWorker struct {
+	t      *postpolicy.Template
+	userID string
+	last   *postpolicy.Form
+}
+
+func (w *templateWorker) sign(userID string) error {
+	f, err := w.t.Sign(context.Background(),
+		postpolicy.Key(keyPrefix(userID)+"${filename}"),
+		postpolicy.Meta("uploader", userID))
+	w.userID, w.last = userID, f
+	return err
+}
+
+func (w *templateWorker) form() (formOut, error) {
+	return (&postpolicyWorker{userID: w.userID, last: w.last}).form()
+}
+
+// startPostpolicyTemplateJSON is startPostpolicyTemplate through
+// Template.AppendFormJSON into a buffer the worker reuses.
+func startPostpolicyTemplateJSON() (*instance, error) {
+	t, err := scenarioTemplate()
+	if err != nil {
+		return nil, err
+	}
+	return &instance{newWorker: func() worker { return &templateJSONWorker{t: t} }}, nil
+}
+
+type templateJSONWorker struct {
+	t *postpolicy.Template
+	postpolicyJSONWorker
+}
+
+func (w *templateJSONWorker) sign(userID string) error {
+	var err error
+	w.buf, err = w.t.AppendFormJSON(context.Background(), w.buf[:0],
+		postpolicy.Key(keyPrefix(userID)+"${filename}"),
+		postpolicy.Meta("uploader", userID))
+	w.userID = userID
+	return err
 }
 
 // pageValue is what the page sends for a field it must supply.

@@ -23,6 +23,7 @@ import (
 	"time"
 
 	"github.com/postpolicy/postpolicy"
+	"github.com/postpolicy/postpolicy/receiver"
 )
 
 // cond is a policy condition as the checks compare it: field names in lower
@@ -36,7 +37,7 @@ func (c cond) String() string { return fmt.Sprintf("[%s %s %q]", c.op, c.field, 
 // signature recomputed independently from its own base64 policy, the
 // scenario's conditions all present and no others, the expiration, and a
 // multipart upload built from its fields (plus those the page must add)
-// accepted by postpolicy.Verifier.
+// accepted by receiver.Verifier.
 func TestVerify(t *testing.T) {
 	for _, im := range impls {
 		t.Run(im.name, func(t *testing.T) {
@@ -141,9 +142,9 @@ func checkForm(t *testing.T, out formOut) {
 		t.Errorf("URL %q is not the bucket's", out.URL)
 	}
 
-	// A browser's upload with these fields passes postpolicy.Verifier.
-	v := &postpolicy.Verifier{
-		Lookup: postpolicy.Keys(postpolicy.Credentials{AccessKeyID: accessKeyID, SecretAccessKey: secretAccessKey, SessionToken: sessionToken}),
+	// A browser's upload with these fields passes receiver.Verifier.
+	v := &receiver.Verifier{
+		Lookup: receiver.StaticCredentials(postpolicy.Credentials{AccessKeyID: accessKeyID, SecretAccessKey: secretAccessKey, SessionToken: sessionToken}),
 		Region: region,
 		Now:    func() time.Time { return signedAt.Add(time.Minute) },
 	}

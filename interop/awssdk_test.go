@@ -14,6 +14,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 
 	"github.com/postpolicy/postpolicy"
+	"github.com/postpolicy/postpolicy/receiver"
 )
 
 // This file drives aws-sdk-go-v2's PresignClient.PresignPostObject
@@ -243,7 +244,7 @@ func TestAWSSDKDropsPutObjectInputFields(t *testing.T) {
 	withAsked := setField(fields, "Content-Type", "image/png")
 	withAsked = setField(withAsked, "x-amz-meta-uploader", "user-42")
 	_, _, err := upload(t, v, out.URL, withAsked, "avatar.png", fileContent(100))
-	wantS3Error(t, err, postpolicy.CodeAccessDenied, http.StatusForbidden, "Invalid according to Policy: Extra input fields: content-type")
+	wantS3Error(t, err, receiver.CodeAccessDenied, http.StatusForbidden, "Invalid according to Policy: Extra input fields: content-type")
 }
 
 // TestAWSSDKStringSliceStartsWithOnKey: the SDK recognises a starts-with on
@@ -267,6 +268,6 @@ func TestAWSSDKStringSliceStartsWithOnKey(t *testing.T) {
 		t.Fatalf("expected both the starts-with and an exact key condition; the SDK changed:\n%s", doc)
 	}
 	_, _, err := upload(t, newVerifier(ourCredentials("")), out.URL, fieldsFromMap(out.Values), "photo.png", fileContent(10))
-	wantS3Error(t, err, postpolicy.CodeAccessDenied, http.StatusForbidden,
+	wantS3Error(t, err, receiver.CodeAccessDenied, http.StatusForbidden,
 		`Invalid according to Policy: Policy Condition failed: ["eq", "$key", "uploads/user-42/${filename}"]`)
 }

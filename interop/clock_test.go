@@ -13,6 +13,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 
 	"github.com/postpolicy/postpolicy"
+	"github.com/postpolicy/postpolicy/internal/testutil"
+	"github.com/postpolicy/postpolicy/receiver"
 )
 
 // Fixed-clock vectors. Of the two SDKs only aws-sdk-go-v2 lets a caller fix
@@ -86,13 +88,13 @@ type rootSDKVector struct {
 func loadFixedClockVectors(t *testing.T) []fixedClockVector {
 	t.Helper()
 	var file struct{ Vectors []fixedClockVector }
-	readJSON(t, "testdata/aws-sdk-go-v2-fixed-clock.json", &file)
+	testutil.ReadJSON(t, "testdata/aws-sdk-go-v2-fixed-clock.json", &file)
 	for i, v := range file.Vectors {
 		if v.From == "" {
 			continue
 		}
 		var root struct{ Vectors []rootSDKVector }
-		readJSON(t, "testdata/"+v.From, &root)
+		testutil.ReadJSON(t, "testdata/"+v.From, &root)
 		found := false
 		for _, r := range root.Vectors {
 			if r.ID != v.ID {
@@ -202,8 +204,8 @@ func TestAWSSDKFixedClockVectors(t *testing.T) {
 			}
 
 			// Our Verifier, a minute into the policy's life.
-			verifier := &postpolicy.Verifier{
-				Lookup: postpolicy.Keys(postpolicy.Credentials{AccessKeyID: accessKeyID, SecretAccessKey: secretAccessKey, SessionToken: in.SessionToken}),
+			verifier := &receiver.Verifier{
+				Lookup: receiver.StaticCredentials(postpolicy.Credentials{AccessKeyID: accessKeyID, SecretAccessKey: secretAccessKey, SessionToken: in.SessionToken}),
 				Region: in.Region,
 				Now:    func() time.Time { return in.SigningTime.Add(time.Minute) },
 			}
@@ -213,7 +215,7 @@ func TestAWSSDKFixedClockVectors(t *testing.T) {
 				mustUploadTo(t, verifier, out.URL, in.Bucket, sdkFields, vec.Filename, content, vec.WantKey)
 			} else {
 				_, _, err := upload(t, verifier, out.URL, sdkFields, vec.Filename, content)
-				wantS3Error(t, err, postpolicy.CodeAccessDenied, http.StatusForbidden, vec.SDKFieldsOnly)
+				wantS3Error(t, err, receiver.CodeAccessDenied, http.StatusForbidden, vec.SDKFieldsOnly)
 			}
 			fields := sdkFields
 			for _, f := range vec.BrowserFields {
@@ -229,7 +231,7 @@ func TestAWSSDKFixedClockVectors(t *testing.T) {
 			}
 			verifier.Now = func() time.Time { return pol.Expiration }
 			_, _, err = upload(t, verifier, out.URL, fields, vec.Filename, content)
-			wantS3Error(t, err, postpolicy.CodeAccessDenied, http.StatusForbidden, "Invalid according to Policy: Policy expired.")
+			wantS3Error(t, err, receiver.CodeAccessDenied, http.StatusForbidden, "Invalid according to Policy: Policy expired.")
 		})
 	}
 }

@@ -24,6 +24,7 @@ import (
 	"time"
 
 	"github.com/postpolicy/postpolicy"
+	"github.com/postpolicy/postpolicy/receiver"
 )
 
 // Only AWS's published example keys, and a fake session token.
@@ -218,9 +219,9 @@ func bucketOfURL(t *testing.T, formURL string) string {
 // newVerifier returns a Verifier that knows creds, for region, whose clock
 // is the real one: the SDKs sign with time.Now, so the Verifier checks with
 // time.Now when it verifies.
-func newVerifier(creds postpolicy.Credentials) *postpolicy.Verifier {
-	return &postpolicy.Verifier{
-		Lookup: postpolicy.Keys(creds),
+func newVerifier(creds postpolicy.Credentials) *receiver.Verifier {
+	return &receiver.Verifier{
+		Lookup: receiver.StaticCredentials(creds),
 		Region: region,
 		Now:    func() time.Time { return time.Now() },
 	}
@@ -229,7 +230,7 @@ func newVerifier(creds postpolicy.Credentials) *postpolicy.Verifier {
 // upload posts fields and a file to formURL through v, as a server would:
 // Verify, then read the whole file. It returns the upload and its content,
 // or the Verifier's (or the file reader's) error.
-func upload(t *testing.T, v *postpolicy.Verifier, formURL string, fields []postpolicy.Field, filename string, content []byte) (*postpolicy.Upload, []byte, error) {
+func upload(t *testing.T, v *receiver.Verifier, formURL string, fields []postpolicy.Field, filename string, content []byte) (*receiver.Upload, []byte, error) {
 	t.Helper()
 	r := postRequest(t, formURL, fields, filename, content)
 	u, err := v.Verify(r, bucketOfURL(t, formURL))
@@ -245,13 +246,13 @@ func upload(t *testing.T, v *postpolicy.Verifier, formURL string, fields []postp
 
 // mustUpload is upload that fails the test unless the upload is accepted,
 // the file read back whole, and stored under wantKey in bucket.
-func mustUpload(t *testing.T, v *postpolicy.Verifier, formURL string, fields []postpolicy.Field, filename string, content []byte, wantKey string) *postpolicy.Upload {
+func mustUpload(t *testing.T, v *receiver.Verifier, formURL string, fields []postpolicy.Field, filename string, content []byte, wantKey string) *receiver.Upload {
 	t.Helper()
 	return mustUploadTo(t, v, formURL, bucket, fields, filename, content, wantKey)
 }
 
 // mustUploadTo is mustUpload for a bucket other than the tests' usual one.
-func mustUploadTo(t *testing.T, v *postpolicy.Verifier, formURL, wantBucket string, fields []postpolicy.Field, filename string, content []byte, wantKey string) *postpolicy.Upload {
+func mustUploadTo(t *testing.T, v *receiver.Verifier, formURL, wantBucket string, fields []postpolicy.Field, filename string, content []byte, wantKey string) *receiver.Upload {
 	t.Helper()
 	u, got, err := upload(t, v, formURL, fields, filename, content)
 	if err != nil {
@@ -272,11 +273,11 @@ func mustUploadTo(t *testing.T, v *postpolicy.Verifier, formURL, wantBucket stri
 	return u
 }
 
-// wantS3Error fails the test unless err is an *postpolicy.S3Error with
+// wantS3Error fails the test unless err is an *receiver.S3Error with
 // exactly this code, status and message.
-func wantS3Error(t *testing.T, err error, code postpolicy.ErrorCode, status int, message string) {
+func wantS3Error(t *testing.T, err error, code receiver.ErrorCode, status int, message string) {
 	t.Helper()
-	var e *postpolicy.S3Error
+	var e *receiver.S3Error
 	if !errors.As(err, &e) {
 		t.Fatalf("got %v, want S3 error %s (%d) %q", err, code, status, message)
 	}

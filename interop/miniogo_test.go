@@ -13,6 +13,7 @@ import (
 	"github.com/minio/minio-go/v7/pkg/encrypt"
 
 	"github.com/postpolicy/postpolicy"
+	"github.com/postpolicy/postpolicy/receiver"
 )
 
 // This file drives minio-go's PostPolicy and Client.PresignedPostPolicy
@@ -192,7 +193,7 @@ func TestMinioSSEFieldsWithoutConditions(t *testing.T) {
 			}
 			fields = setField(fields, "Content-Type", "image/png")
 			_, _, err := upload(t, newVerifier(ourCredentials("")), formURL, fields, "avatar.png", fileContent(10))
-			wantS3Error(t, err, postpolicy.CodeAccessDenied, http.StatusForbidden, tc.wantErr)
+			wantS3Error(t, err, receiver.CodeAccessDenied, http.StatusForbidden, tc.wantErr)
 
 			// Policy.LintForm explains it before any upload: every SSE
 			// field, and nothing else, is a field without a condition.
@@ -260,7 +261,7 @@ func TestMinioJSONInjection(t *testing.T) {
 	// minio-go's own form, key field as it wrote it: the key no longer
 	// matches its own (truncated) condition.
 	_, _, err = upload(t, v, formURL, fields, "a.txt", fileContent(10))
-	wantS3Error(t, err, postpolicy.CodeAccessDenied, http.StatusForbidden,
+	wantS3Error(t, err, receiver.CodeAccessDenied, http.StatusForbidden,
 		`Invalid according to Policy: Policy Condition failed: ["eq", "$key", "uploads/user-42/x"]`)
 
 	// The uploader who chose the name posts the truncated key and an ACL
@@ -298,6 +299,6 @@ func TestMinioJSONInjection(t *testing.T) {
 		}
 	}
 	_, _, err = upload(t, v, form.URL, setField(form.Fields, "acl", "public-read-write"), "a.txt", fileContent(10))
-	wantS3Error(t, err, postpolicy.CodeAccessDenied, http.StatusForbidden, "Invalid according to Policy: Extra input fields: acl")
+	wantS3Error(t, err, receiver.CodeAccessDenied, http.StatusForbidden, "Invalid according to Policy: Extra input fields: acl")
 	mustUpload(t, v, form.URL, form.Fields, "a.txt", fileContent(10), key)
 }

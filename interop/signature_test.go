@@ -2,8 +2,6 @@ package interop
 
 import (
 	"context"
-	"encoding/json"
-	"os"
 	"testing"
 	"time"
 
@@ -12,6 +10,7 @@ import (
 	"github.com/minio/minio-go/v7/pkg/signer"
 
 	"github.com/postpolicy/postpolicy"
+	"github.com/postpolicy/postpolicy/internal/testutil"
 )
 
 // The signature of a POST form is HMAC-SHA256, keyed with the SigV4 signing
@@ -167,17 +166,6 @@ type postVector struct {
 	} `json:"inputs"`
 }
 
-func readJSON(t *testing.T, path string, v any) {
-	t.Helper()
-	b, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := json.Unmarshal(b, v); err != nil {
-		t.Fatalf("%s: %v", path, err)
-	}
-}
-
 // TestPublishedVectorsThreeWays: the AWS documentation's POST example
 // (signature 8afdbf40…699e over a hand-written policy with CR LF line ends)
 // and aws-sdk-go-v2's TestSampleFromPublicDocs vector (41eb7f46…d28a over
@@ -191,11 +179,11 @@ func TestPublishedVectorsThreeWays(t *testing.T) {
 	var vecs []vec
 
 	var doc postVector
-	readJSON(t, "../testdata/aws-s3-sigv4-post-example.json", &doc)
+	testutil.ReadJSON(t, "../testdata/aws-s3-sigv4-post-example.json", &doc)
 	vecs = append(vecs, vec{"AWS sigv4-post-example", doc.SecretAccessKey, doc.Region, doc.AmzDate, doc.PolicyBase64, doc.Expected.SignatureHex})
 
 	var sdk struct{ Vectors []postVector }
-	readJSON(t, "../testdata/sdk-post-vectors.json", &sdk)
+	testutil.ReadJSON(t, "../testdata/sdk-post-vectors.json", &sdk)
 	for _, v := range sdk.Vectors {
 		vecs = append(vecs, vec{v.ID, v.Inputs.SecretAccessKey, v.Inputs.Region, v.Expected.AmzDate, v.Expected.PolicyBase64, v.Expected.SignatureHex})
 	}

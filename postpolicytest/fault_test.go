@@ -23,6 +23,7 @@ import (
 
 	"github.com/postpolicy/postpolicy"
 	"github.com/postpolicy/postpolicy/postpolicytest"
+	"github.com/postpolicy/postpolicy/receiver"
 )
 
 // Faults at the fake endpoint, sent by a real TCP client: a client that
@@ -247,7 +248,7 @@ var errDiskFull = &os.PathError{Op: "write", Path: "/data/faults/.tmp-123", Err:
 // fullStore is a Store whose disk holds room bytes: its writer fails
 // with ENOSPC after them, and nothing is stored.
 type fullStore struct {
-	*postpolicytest.MemoryStore
+	*receiver.MemoryStore
 	room int
 }
 
@@ -265,10 +266,10 @@ func (w *fullWriter) Write(p []byte) (int, error) {
 	return w.buf.Write(p)
 }
 
-func (s *fullStore) Put(ctx context.Context, bucket, key string, info postpolicytest.ObjectInfo, body io.Reader) (postpolicytest.ObjectInfo, error) {
+func (s *fullStore) Put(ctx context.Context, bucket, key string, info receiver.ObjectInfo, body io.Reader) (receiver.ObjectInfo, error) {
 	w := &fullWriter{room: s.room}
 	if _, err := io.Copy(w, body); err != nil {
-		return postpolicytest.ObjectInfo{}, err
+		return receiver.ObjectInfo{}, err
 	}
 	return s.MemoryStore.Put(ctx, bucket, key, info, &w.buf)
 }
@@ -277,12 +278,12 @@ func (s *fullStore) Put(ctx context.Context, bucket, key string, info postpolicy
 // answered 500 InternalError, without the cause in the answer, that
 // ErrorLog receives the cause, and that a file that fits is still stored.
 func TestDiskFull(t *testing.T) {
-	store := &fullStore{MemoryStore: postpolicytest.NewMemoryStore(), room: 100 << 10}
+	store := &fullStore{MemoryStore: receiver.NewMemoryStore(), room: 100 << 10}
 	creds := postpolicy.Credentials{AccessKeyID: "AKIAIOSFODNN7EXAMPLE", SecretAccessKey: "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY"}
 	var mu sync.Mutex
 	var logged []string
-	h := &postpolicytest.Handler{
-		Verifier: &postpolicy.Verifier{Lookup: postpolicy.Keys(creds), Region: "us-east-1"},
+	h := &receiver.Handler{
+		Verifier: &receiver.Verifier{Lookup: receiver.StaticCredentials(creds), Region: "us-east-1"},
 		Store:    store,
 		Buckets:  []string{"faults"},
 		ErrorLog: func(r *http.Request, err error) {
@@ -353,12 +354,12 @@ func TestSecretsInAnswers(t *testing.T) {
 	}
 	// A second endpoint over the same credentials whose key lookup fails
 	// and whose disk is full.
-	failing := &postpolicy.Verifier{Region: srv.Region, Lookup: func(context.Context, string) (postpolicy.Credentials, error) {
+	failing := &receiver.Verifier{Region: srv.Region, Lookup: func(context.Context, string) (postpolicy.Credentials, error) {
 		return postpolicy.Credentials{}, errors.New("the key service is down")
 	}}
-	lookupTS := httptest.NewServer(&postpolicytest.Handler{Verifier: failing, Store: srv.Store, Buckets: []string{"sec"}, ErrorLog: logErr})
+	lookupTS := httptest.NewServer(&receiver.Handler{Verifier: failing, Store: srv.Store, Buckets: []string{"sec"}, ErrorLog: logErr})
 	defer lookupTS.Close()
-	diskTS := httptest.NewServer(&postpolicytest.Handler{Verifier: srv.Verifier, Store: &fullStore{MemoryStore: postpolicytest.NewMemoryStore(), room: 3}, Buckets: []string{"sec"}, ErrorLog: logErr})
+	diskTS := httptest.NewServer(&receiver.Handler{Verifier: srv.Verifier, Store: &fullStore{MemoryStore: receiver.NewMemoryStore(), room: 3}, Buckets: []string{"sec"}, ErrorLog: logErr})
 	defer diskTS.Close()
 
 	forbidden := map[string]string{"the secret key": secret}
@@ -444,7 +445,7 @@ func TestSecretsInAnswers(t *testing.T) {
 	mu.Lock()
 	all := said.String()
 	mu.Unlock()
-	if !strings.Contains(all, "ErrorLog: POST /sec: postpolicy: looking up access key") || !strings.Contains(all, "no space left on device") {
+	if !strings.Contains(all, "ErrorLog: POST /sec: receiver: looking up access key") || !strings.Contains(all, "no space left on device") {
 		t.Errorf("ErrorLog did not receive the internal errors:\n%s", all)
 	}
 	for what, v := range forbidden {

@@ -2,28 +2,25 @@
 // net/http/httptest provides fake HTTP servers: start a [Server], point a
 // [postpolicy.Signer] at it, post forms to it (from Go or from a browser),
 // and read back what it stored. Uploads are verified by a
-// [postpolicy.Verifier] with S3's semantics and S3's answers, so a test
+// [receiver.Verifier] with S3's semantics and S3's answers, so a test
 // sees the same refusals a real bucket would give.
 //
-// The [Handler] and [Store] behind a Server are exported too, for servers
-// that want the same endpoint over their own storage.
+// A Server is a [receiver.Handler] over a [receiver.MemoryStore] on a
+// loopback port; servers that want the same endpoint over their own
+// storage use the receiver package directly.
 package postpolicytest
 
 import (
-	"bytes"
 	"context"
-	"crypto/md5"
 	"crypto/rand"
 	"encoding/hex"
-	"io"
 	"net"
 	"net/http"
 	"net/http/httptest"
 	"strings"
-	"sync"
-	"time"
 
 	"github.com/postpolicy/postpolicy"
+	"github.com/postpolicy/postpolicy/receiver"
 )
 
 // DefaultBucket is the bucket a Server serves when NewServer is given none.
@@ -42,9 +39,9 @@ type Server struct {
 	Buckets []string
 	// Verifier is the server's verifier; tests may change its Now, for
 	// example, before posting.
-	Verifier *postpolicy.Verifier
+	Verifier *receiver.Verifier
 	// Store holds the uploaded objects.
-	Store *MemoryStore
+	Store *receiver.MemoryStore
 
 	srv *httptest.Server
 }
@@ -62,14 +59,14 @@ func NewServer(buckets ...string) *Server {
 	s := &Server{
 		Region:  "us-east-1",
 		Buckets: buckets,
-		Store:   NewMemoryStore(),
+		Store:   receiver.NewMemoryStore(),
 		Credentials: postpolicy.Credentials{
 			AccessKeyID:     "AKIA" + strings.ToUpper(randomHex(8)),
 			SecretAccessKey: randomHex(20),
 		},
 	}
-	s.Verifier = &postpolicy.Verifier{Lookup: postpolicy.Keys(s.Credentials), Region: s.Region}
-	s.srv = httptest.NewServer(&Handler{Verifier: s.Verifier, Store: s.Store, Buckets: buckets, BaseHost: "localhost"})
+	s.Verifier = &receiver.Verifier{Lookup: receiver.StaticCredentials(s.Credentials), Region: s.Region}
+	s.srv = httptest.NewServer(&receiver.Handler{Verifier: s.Verifier, Store: s.Store, Buckets: buckets, BaseHost: "localhost"})
 	s.URL = s.srv.URL
 	return s
 }
@@ -113,70 +110,6 @@ func (s *Server) Client() *http.Client {
 
 // Object returns the object stored under bucket and key, and whether there
 // is one.
-func (s *Server) Object(bucket, key string) (Object, bool) {
+func (s *Server) Object(bucket, key string) (receiver.Object, bool) {
 	return s.Store.Object(bucket, key)
-}
-
-// Object is a stored object.
-type Object struct {
-	ObjectInfo
-	Bucket, Key string
-	Body        []byte
-}
-
-// MemoryStore is a Store in memory.
-type MemoryStore struct {
-	mu      sync.Mutex
-	objects map[[2]string]Object
-}
-
-// NewMemoryStore returns an empty MemoryStore.
-func NewMemoryStore() *MemoryStore {
-	return &MemoryStore{objects: make(map[[2]string]Object)}
-}
-
-// Put reads body to its end and stores the object only if that succeeds.
-func (m *MemoryStore) Put(_ context.Context, bucket, key string, info ObjectInfo, body io.Reader) (ObjectInfo, error) {
-	data, err := io.ReadAll(body)
-	if err != nil {
-		return ObjectInfo{}, err
-	}
-	sum := md5.Sum(data)
-	info.ETag = hex.EncodeToString(sum[:])
-	info.Size = int64(len(data))
-	info.LastModified = time.Now().UTC().Truncate(time.Second)
-	m.mu.Lock()
-	m.objects[[2]string{bucket, key}] = Object{ObjectInfo: info, Bucket: bucket, Key: key, Body: data}
-	m.mu.Unlock()
-	return info, nil
-}
-
-// Get returns an object's information and content.
-func (m *MemoryStore) Get(_ context.Context, bucket, key string) (ObjectInfo, io.ReadCloser, error) {
-	o, ok := m.Object(bucket, key)
-	if !ok {
-		return ObjectInfo{}, nil, ErrNoSuchKey
-	}
-	return o.ObjectInfo, io.NopCloser(bytes.NewReader(o.Body)), nil
-}
-
-// Object returns a stored object.
-func (m *MemoryStore) Object(bucket, key string) (Object, bool) {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	o, ok := m.objects[[2]string{bucket, key}]
-	return o, ok
-}
-
-// Keys returns the keys stored in bucket, in no particular order.
-func (m *MemoryStore) Keys(bucket string) []string {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	var keys []string
-	for k := range m.objects {
-		if k[0] == bucket {
-			keys = append(keys, k[1])
-		}
-	}
-	return keys
 }

@@ -21,10 +21,10 @@ import (
 	"unicode/utf8"
 
 	"github.com/postpolicy/postpolicy"
-	"github.com/postpolicy/postpolicy/postpolicytest"
+	"github.com/postpolicy/postpolicy/receiver"
 )
 
-// dirStore is a [postpolicytest.Store] that keeps objects in a directory,
+// dirStore is a [receiver.Store] that keeps objects in a directory,
 // so that what serve's embedded target receives survives a restart.
 //
 // The layout under the root directory is
@@ -78,7 +78,7 @@ type objectMeta struct {
 // storedObject is one entry of dirStore.List.
 type storedObject struct {
 	Key string
-	postpolicytest.ObjectInfo
+	receiver.ObjectInfo
 }
 
 const (
@@ -241,8 +241,8 @@ func readMeta(dir, hash string) (objectMeta, error) {
 	return m, nil
 }
 
-func (m objectMeta) info() postpolicytest.ObjectInfo {
-	info := postpolicytest.ObjectInfo{
+func (m objectMeta) info() receiver.ObjectInfo {
+	info := receiver.ObjectInfo{
 		ContentType:  m.ContentType,
 		Size:         m.Size,
 		ETag:         m.ETag,
@@ -289,27 +289,27 @@ func (s *dirStore) writeTemp(dir string, r io.Reader) (path string, n int64, sum
 
 // errKeyNotUTF8 is Put's answer to a key that is not valid UTF-8: S3 keys
 // are Unicode text, and the metadata file stores the key as JSON text.
-var errKeyNotUTF8 = &postpolicy.S3Error{Code: postpolicy.CodeInvalidArgument, Status: http.StatusBadRequest,
+var errKeyNotUTF8 = &receiver.S3Error{Code: receiver.CodeInvalidArgument, Status: http.StatusBadRequest,
 	Message: "The object key is not valid UTF-8."}
 
 // Put reads body to its end into a temporary file and commits the object
 // only if that succeeds; otherwise it removes what it wrote and returns the
 // error (for an upload that broke content-length-range, the *S3Error the
 // Verifier's reader returned).
-func (s *dirStore) Put(ctx context.Context, bucket, key string, info postpolicytest.ObjectInfo, body io.Reader) (postpolicytest.ObjectInfo, error) {
+func (s *dirStore) Put(ctx context.Context, bucket, key string, info receiver.ObjectInfo, body io.Reader) (receiver.ObjectInfo, error) {
 	dir, err := s.dir(bucket)
 	if err != nil {
-		return postpolicytest.ObjectInfo{}, err
+		return receiver.ObjectInfo{}, err
 	}
 	switch {
 	case key == "":
-		return postpolicytest.ObjectInfo{}, errors.New("dirstore: empty key")
+		return receiver.ObjectInfo{}, errors.New("dirstore: empty key")
 	case !utf8.ValidString(key):
-		return postpolicytest.ObjectInfo{}, errKeyNotUTF8
+		return receiver.ObjectInfo{}, errKeyNotUTF8
 	}
 	dataTmp, size, sum, err := s.writeTemp(dir, body)
 	if err != nil {
-		return postpolicytest.ObjectInfo{}, err
+		return receiver.ObjectInfo{}, err
 	}
 	committed := false
 	defer func() {
@@ -318,7 +318,7 @@ func (s *dirStore) Put(ctx context.Context, bucket, key string, info postpolicyt
 		}
 	}()
 	if err := ctx.Err(); err != nil {
-		return postpolicytest.ObjectInfo{}, err
+		return receiver.ObjectInfo{}, err
 	}
 
 	hash := keyHash(key)
@@ -337,11 +337,11 @@ func (s *dirStore) Put(ctx context.Context, bucket, key string, info postpolicyt
 	}
 	mb, err := json.Marshal(m)
 	if err != nil {
-		return postpolicytest.ObjectInfo{}, err
+		return receiver.ObjectInfo{}, err
 	}
 	metaTmp, _, _, err := s.writeTemp(dir, strings.NewReader(string(mb)))
 	if err != nil {
-		return postpolicytest.ObjectInfo{}, err
+		return receiver.ObjectInfo{}, err
 	}
 	defer func() {
 		if !committed {
@@ -350,7 +350,7 @@ func (s *dirStore) Put(ctx context.Context, bucket, key string, info postpolicyt
 	}()
 
 	if err := s.commit(dir, hash, dataTmp, metaTmp, m.Data); err != nil {
-		return postpolicytest.ObjectInfo{}, err
+		return receiver.ObjectInfo{}, err
 	}
 	committed = true
 	// Outside the lock: the renames are visible already, this makes them
@@ -391,27 +391,27 @@ func syncDir(dir string) {
 }
 
 // Get returns an object's information and an open file of its content.
-func (s *dirStore) Get(_ context.Context, bucket, key string) (postpolicytest.ObjectInfo, io.ReadCloser, error) {
+func (s *dirStore) Get(_ context.Context, bucket, key string) (receiver.ObjectInfo, io.ReadCloser, error) {
 	dir, err := s.dir(bucket)
 	if err != nil {
-		return postpolicytest.ObjectInfo{}, nil, err
+		return receiver.ObjectInfo{}, nil, err
 	}
 	hash := keyHash(key)
 	s.mu.RLock()
 	defer s.mu.RUnlock()
 	m, err := readMeta(dir, hash)
 	if errors.Is(err, fs.ErrNotExist) {
-		return postpolicytest.ObjectInfo{}, nil, postpolicytest.ErrNoSuchKey
+		return receiver.ObjectInfo{}, nil, receiver.ErrNoSuchKey
 	}
 	if err != nil {
-		return postpolicytest.ObjectInfo{}, nil, err
+		return receiver.ObjectInfo{}, nil, err
 	}
 	if m.Key != key {
-		return postpolicytest.ObjectInfo{}, nil, postpolicytest.ErrNoSuchKey
+		return receiver.ObjectInfo{}, nil, receiver.ErrNoSuchKey
 	}
 	f, err := os.Open(filepath.Join(dir, m.Data))
 	if err != nil {
-		return postpolicytest.ObjectInfo{}, nil, err
+		return receiver.ObjectInfo{}, nil, err
 	}
 	return m.info(), f, nil
 }

@@ -18,7 +18,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/postpolicy/postpolicy"
-	"github.com/postpolicy/postpolicy/postpolicytest"
+	"github.com/postpolicy/postpolicy/receiver"
 )
 
 // openStore opens a dirStore on a fresh directory with the bucket
@@ -33,16 +33,16 @@ func openStore(t *testing.T) (*dirStore, string) {
 	return s, root
 }
 
-func put(t *testing.T, s *dirStore, key, content string) postpolicytest.ObjectInfo {
+func put(t *testing.T, s *dirStore, key, content string) receiver.ObjectInfo {
 	t.Helper()
-	info, err := s.Put(context.Background(), "uploads", key, postpolicytest.ObjectInfo{ContentType: "text/plain"}, strings.NewReader(content))
+	info, err := s.Put(context.Background(), "uploads", key, receiver.ObjectInfo{ContentType: "text/plain"}, strings.NewReader(content))
 	if err != nil {
 		t.Fatalf("Put(%q): %v", key, err)
 	}
 	return info
 }
 
-func get(t *testing.T, s *dirStore, key string) (postpolicytest.ObjectInfo, string, error) {
+func get(t *testing.T, s *dirStore, key string) (receiver.ObjectInfo, string, error) {
 	t.Helper()
 	info, rc, err := s.Get(context.Background(), "uploads", key)
 	if err != nil {
@@ -82,7 +82,7 @@ func TestDirStorePutGet(t *testing.T) {
 	s, _ := openStore(t)
 	fixed := time.Date(2025, 3, 4, 5, 6, 7, 890, time.UTC)
 	s.now = func() time.Time { return fixed }
-	in := postpolicytest.ObjectInfo{
+	in := receiver.ObjectInfo{
 		ContentType: "image/png",
 		Metadata:    []postpolicy.Field{{Name: "x-amz-meta-b", Value: "2"}, {Name: "x-amz-meta-a", Value: "1"}},
 	}
@@ -91,7 +91,7 @@ func TestDirStorePutGet(t *testing.T) {
 		t.Fatal(err)
 	}
 	sum := md5.Sum([]byte("meow"))
-	want := postpolicytest.ObjectInfo{
+	want := receiver.ObjectInfo{
 		ContentType:  "image/png",
 		Metadata:     in.Metadata,
 		Size:         4,
@@ -111,7 +111,7 @@ func TestDirStorePutGet(t *testing.T) {
 	if body != "meow" {
 		t.Errorf("Get's body = %q, want meow", body)
 	}
-	if _, _, err := get(t, s, "users/alice/dog.png"); !errors.Is(err, postpolicytest.ErrNoSuchKey) {
+	if _, _, err := get(t, s, "users/alice/dog.png"); !errors.Is(err, receiver.ErrNoSuchKey) {
 		t.Errorf("Get of a missing key: %v, want ErrNoSuchKey", err)
 	}
 	if _, _, err := s.Get(context.Background(), "other", "k"); err == nil {
@@ -167,12 +167,12 @@ func (f *failingReader) Read(b []byte) (int, error) {
 // leaves no file behind and keeps the previous object of the key.
 func TestDirStoreFailedPut(t *testing.T) {
 	s, root := openStore(t)
-	tooLarge := &postpolicy.S3Error{Code: postpolicy.CodeEntityTooLarge, Status: 400}
-	_, err := s.Put(context.Background(), "uploads", "new", postpolicytest.ObjectInfo{}, &failingReader{strings.Repeat("x", 100000), tooLarge})
-	if !errors.Is(err, postpolicy.CodeEntityTooLarge) {
+	tooLarge := &receiver.S3Error{Code: receiver.CodeEntityTooLarge, Status: 400}
+	_, err := s.Put(context.Background(), "uploads", "new", receiver.ObjectInfo{}, &failingReader{strings.Repeat("x", 100000), tooLarge})
+	if !errors.Is(err, receiver.CodeEntityTooLarge) {
 		t.Fatalf("Put = %v, want the body's error", err)
 	}
-	if _, _, err := get(t, s, "new"); !errors.Is(err, postpolicytest.ErrNoSuchKey) {
+	if _, _, err := get(t, s, "new"); !errors.Is(err, receiver.ErrNoSuchKey) {
 		t.Errorf("after a failed Put, Get = %v, want ErrNoSuchKey", err)
 	}
 	if files := filesUnder(t, root); len(files) != 0 {
@@ -181,7 +181,7 @@ func TestDirStoreFailedPut(t *testing.T) {
 
 	put(t, s, "old", "kept")
 	before := filesUnder(t, root)
-	if _, err := s.Put(context.Background(), "uploads", "old", postpolicytest.ObjectInfo{}, &failingReader{"partial", io.ErrUnexpectedEOF}); err == nil {
+	if _, err := s.Put(context.Background(), "uploads", "old", receiver.ObjectInfo{}, &failingReader{"partial", io.ErrUnexpectedEOF}); err == nil {
 		t.Fatal("Put with a failing body succeeded")
 	}
 	if _, body, err := get(t, s, "old"); err != nil || body != "kept" {
@@ -193,10 +193,10 @@ func TestDirStoreFailedPut(t *testing.T) {
 
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
-	if _, err := s.Put(ctx, "uploads", "cancelled", postpolicytest.ObjectInfo{}, strings.NewReader("x")); err == nil {
+	if _, err := s.Put(ctx, "uploads", "cancelled", receiver.ObjectInfo{}, strings.NewReader("x")); err == nil {
 		t.Error("Put with a cancelled context succeeded")
 	}
-	if _, _, err := get(t, s, "cancelled"); !errors.Is(err, postpolicytest.ErrNoSuchKey) {
+	if _, _, err := get(t, s, "cancelled"); !errors.Is(err, receiver.ErrNoSuchKey) {
 		t.Errorf("Put with a cancelled context stored the object: %v", err)
 	}
 }
@@ -358,10 +358,10 @@ func TestDirStoreHostileKeys(t *testing.T) {
 		}
 	}
 
-	if _, err := s.Put(context.Background(), "uploads", "\xff\xfe", postpolicytest.ObjectInfo{}, strings.NewReader("x")); !errors.Is(err, postpolicy.CodeInvalidArgument) {
+	if _, err := s.Put(context.Background(), "uploads", "\xff\xfe", receiver.ObjectInfo{}, strings.NewReader("x")); !errors.Is(err, receiver.CodeInvalidArgument) {
 		t.Errorf("Put of a key that is not UTF-8 = %v, want InvalidArgument", err)
 	}
-	if _, err := s.Put(context.Background(), "uploads", "", postpolicytest.ObjectInfo{}, strings.NewReader("x")); err == nil {
+	if _, err := s.Put(context.Background(), "uploads", "", receiver.ObjectInfo{}, strings.NewReader("x")); err == nil {
 		t.Error("Put of an empty key succeeded")
 	}
 }
@@ -420,7 +420,7 @@ func TestDirStoreConcurrent(t *testing.T) {
 		go func() {
 			defer wg.Done()
 			body := strings.Repeat(string(rune('a'+i)), 1000+i)
-			if _, err := s.Put(context.Background(), "uploads", "k", postpolicytest.ObjectInfo{}, strings.NewReader(body)); err != nil {
+			if _, err := s.Put(context.Background(), "uploads", "k", receiver.ObjectInfo{}, strings.NewReader(body)); err != nil {
 				t.Error(err)
 			}
 		}()
@@ -459,7 +459,7 @@ func TestDirStoreWriteFailures(t *testing.T) {
 			put(t, s, "k", "old content")
 			before := filesUnder(t, root)
 			s.wrapWriter = tc.disk.wrap
-			_, err := s.Put(context.Background(), "uploads", "k", postpolicytest.ObjectInfo{}, strings.NewReader(strings.Repeat("new", 1000)))
+			_, err := s.Put(context.Background(), "uploads", "k", receiver.ObjectInfo{}, strings.NewReader(strings.Repeat("new", 1000)))
 			if !errors.Is(err, syscall.ENOSPC) {
 				t.Errorf("Put = %v, want ENOSPC", err)
 			}
@@ -498,7 +498,7 @@ func TestDirStorePanicLeavesNothing(t *testing.T) {
 				t.Error("Put did not panic")
 			}
 		}()
-		s.Put(context.Background(), "uploads", "k", postpolicytest.ObjectInfo{}, &panicReader{n: 100000})
+		s.Put(context.Background(), "uploads", "k", receiver.ObjectInfo{}, &panicReader{n: 100000})
 	}()
 	if files := filesUnder(t, root); len(files) != 0 {
 		t.Errorf("files after the panic: %q", files)

@@ -22,7 +22,9 @@ import (
 	"time"
 
 	"github.com/postpolicy/postpolicy"
+	"github.com/postpolicy/postpolicy/examples/backend"
 	"github.com/postpolicy/postpolicy/postpolicytest"
+	"github.com/postpolicy/postpolicy/receiver"
 )
 
 // Faults, slow and hostile clients, against serve itself: its HTTP server
@@ -34,7 +36,7 @@ type liveServe struct {
 	base, addr, data string
 	o                *serveOptions
 	stdout, stderr   *lockedBuffer
-	signer           *postpolicy.Signer
+	uploads          *backend.Uploads
 	stop             func() error
 }
 
@@ -81,17 +83,22 @@ func startLiveServe(t *testing.T, l serveLimits, args ...string) *liveServe {
 		return stopErr
 	}
 	t.Cleanup(func() { s.stop() })
-	s.signer = &postpolicy.Signer{
+	signer := &postpolicy.Signer{
 		Credentials: postpolicy.Credentials{AccessKeyID: testAccessKeyID, SecretAccessKey: testSecret},
 		Region:      o.region, Endpoint: s.base, URLStyle: postpolicy.URLStylePath,
 	}
+	uploads, err := o.uploads(signer, nil, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.uploads = uploads
 	return s
 }
 
 // form signs the form the backend gives user now, as GET /api/form does.
 func (s *liveServe) form(t testing.TB, user string) *postpolicy.Form {
 	t.Helper()
-	f, err := s.signer.Sign(context.Background(), s.o.policy(user, s.o.types[0].condition(), time.Now()))
+	f, err := s.uploads.Sign(context.Background(), user, exampleType(s.o.types[0]))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -361,7 +368,7 @@ func TestServeFaults(t *testing.T) {
 			go c.Write(rawPost(s.addr, "/uploads", "b", flood))
 			a := readAnswer(t, c)
 			if a.status != 400 || a.code != "MaxPostPreDataLengthExceeded" || !strings.Contains(a.body, "<MaxPostPreDataParts>256</MaxPostPreDataParts>") {
-				t.Errorf("answer %d %s, want 400 MaxPostPreDataLengthExceeded after %d fields", a.status, a.body, postpolicy.MaxPreFileParts)
+				t.Errorf("answer %d %s, want 400 MaxPostPreDataLengthExceeded after %d fields", a.status, a.body, receiver.MaxPreFileParts)
 			}
 		}},
 		{"a flood of empty parts", "MalformedPOSTRequest", func(t *testing.T) {

@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -16,6 +17,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/postpolicy/postpolicy"
+	"github.com/postpolicy/postpolicy/receiver"
 )
 
 // inspectUsage is the text "postpolicy inspect -h" prints before the flags.
@@ -201,7 +203,7 @@ func (r *inspection) run() bool {
 	}
 	r.printf(".\n")
 
-	pol, err := postpolicy.ParsePolicy(in.doc)
+	pol, err := receiver.ParsePolicy(in.doc)
 	if err != nil {
 		r.printf("\nThe policy document cannot be parsed, so S3 would refuse every upload with it:\n  %s\n", s3ErrorText(err))
 		if utf8.Valid(in.doc) {
@@ -466,7 +468,7 @@ func (r *inspection) fields(pol postpolicy.Policy) ([]postpolicy.Field, bool) {
 	fields := append([]postpolicy.Field(nil), r.in.fields...)
 	var replaced, added []string
 	for _, p := range r.page {
-		i := indexFold(fields[:len(r.in.fields)], p.Name)
+		i := slices.IndexFunc(fields[:len(r.in.fields)], func(f postpolicy.Field) bool { return strings.EqualFold(f.Name, p.Name) })
 		if i >= 0 {
 			fields[i].Value = p.Value
 			replaced = append(replaced, p.Name)
@@ -480,7 +482,7 @@ func (r *inspection) fields(pol postpolicy.Policy) ([]postpolicy.Field, bool) {
 		for _, c := range pol.Conditions {
 			switch strings.ToLower(c.Field()) {
 			case "x-amz-algorithm", "x-amz-credential", "x-amz-date", "x-amz-security-token":
-				if c.Op() == postpolicy.OpEq && indexFold(fields, c.Field()) < 0 {
+				if _, sent := postpolicy.Fields(fields).Get(c.Field()); c.Op() == postpolicy.OpEq && !sent {
 					fields = append(fields, postpolicy.Field{Name: c.Field(), Value: c.Value()})
 					assumed = append(assumed, c.Field())
 				}
@@ -529,15 +531,6 @@ func fieldValueText(f postpolicy.Field) string {
 	return strconv.Quote(f.Value)
 }
 
-func indexFold(fields []postpolicy.Field, name string) int {
-	for i, f := range fields {
-		if strings.EqualFold(f.Name, name) {
-			return i
-		}
-	}
-	return -1
-}
-
 // lint prints the lint's problems and reports whether none is an error.
 // Without the fields, problems that only the fields could settle (a
 // condition on a field nothing sends; the signer's own conditions) are
@@ -583,8 +576,8 @@ const (
 // signature checks the form's signature when the environment holds the
 // secret key.
 func (r *inspection) signature(fields []postpolicy.Field) sigState {
-	policyText, hasPolicy := fieldValueFold(fields, "policy")
-	sig, hasSig := fieldValueFold(fields, "x-amz-signature")
+	policyText, hasPolicy := postpolicy.Fields(fields).Get("policy")
+	sig, hasSig := postpolicy.Fields(fields).Get("x-amz-signature")
 	if !hasPolicy && !hasSig && !r.in.isForm {
 		return sigUnchecked // a policy document and the page's fields: nothing to check
 	}
@@ -597,7 +590,7 @@ func (r *inspection) signature(fields []postpolicy.Field) sigState {
 		r.printf("\nSignature: not checked; that needs the secret access key that signed the form\n(set AWS_SECRET_ACCESS_KEY to check it).\n")
 		return sigUnchecked
 	}
-	cred, _ := fieldValueFold(fields, "x-amz-credential")
+	cred, _ := postpolicy.Fields(fields).Get("x-amz-credential")
 	scope := strings.Split(cred, "/")
 	date, err := time.Parse("20060102", scopePart(scope, 1))
 	if len(scope) != 5 || err != nil {
@@ -655,9 +648,13 @@ func (r *inspection) verdict(pol postpolicy.Policy, fields []postpolicy.Field, s
 		r.printf(", size not given (-size)")
 	}
 	r.printf(":\n")
-	err := r.preChecks(fields)
+	var err error
+	if r.in.isForm {
+		// The checks S3 makes of a signed form's fields before the policy.
+		err = receiver.CheckFields(fields)
+	}
 	if err == nil {
-		err = pol.Evaluate(r.now, bucket, fields, r.filename, r.size)
+		err = receiver.Evaluate(pol, r.now, bucket, fields, r.filename, r.size)
 	}
 	if sig == sigInvalid {
 		r.printf("  refused: 403 SignatureDoesNotMatch: The request signature we calculated does not match the signature you provided. Check your key and signing method.\n")
@@ -675,116 +672,57 @@ func (r *inspection) verdict(pol postpolicy.Policy, fields []postpolicy.Field, s
 			r.printf("  accepted, if the signature is valid: every condition holds and every field is covered.\n")
 		}
 		if r.filename == "" {
-			if k, _ := fieldValueFold(fields, "key"); strings.Contains(k, "${filename}") {
+			if k, _ := postpolicy.Fields(fields).Get("key"); strings.Contains(k, "${filename}") {
 				r.printf("  (the key keeps ${filename} here; S3 puts the file's name there: -filename)\n")
 			}
 		}
 		return true
 	}
 	r.printf("  refused: %s\n", s3ErrorText(err))
-	if why := r.why(err, pol, fields); why != "" {
+	if why := r.why(err, pol); why != "" {
 		r.printf("  why: %s\n", why)
 	}
 	return false
 }
 
-// preChecks makes the checks S3 makes before the policy's conditions that
-// Policy.Evaluate leaves out: single-valued fields, and the fields every
-// signed POST carries.
-func (r *inspection) preChecks(fields []postpolicy.Field) error {
-	for i, f := range fields {
-		for _, g := range fields[:i] {
-			if strings.EqualFold(f.Name, g.Name) {
-				return &postpolicy.S3Error{Code: postpolicy.CodeInvalidArgument, Status: 400,
-					Message: "POST form field " + strconv.Quote(f.Name) + " appears more than once; fields must be single-valued."}
-			}
-		}
-	}
-	required := []string{"key"}
-	if r.in.isForm {
-		required = []string{"key", "policy", "x-amz-algorithm", "x-amz-credential", "x-amz-date", "x-amz-signature"}
-	}
-	for _, name := range required {
-		if v, ok := fieldValueFold(fields, name); !ok || v == "" {
-			return &postpolicy.S3Error{Code: postpolicy.CodeInvalidArgument, Status: 400,
-				Message: "Bucket POST must contain a field named '" + name + "'.  If it is specified, please check the order of the fields."}
-		}
-	}
-	if alg, ok := fieldValueFold(fields, "x-amz-algorithm"); ok && alg != postpolicy.Algorithm {
-		return &postpolicy.S3Error{Code: postpolicy.CodeInvalidArgument, Status: 400,
-			Message: "X-Amz-Algorithm only supports \"" + postpolicy.Algorithm + "\""}
-	}
-	cred, hasCred := fieldValueFold(fields, "x-amz-credential")
-	date, hasDate := fieldValueFold(fields, "x-amz-date")
-	if scope := strings.Split(cred, "/"); hasCred && hasDate && len(scope) == 5 && !strings.HasPrefix(date, scope[1]+"T") {
-		return &postpolicy.S3Error{Code: postpolicy.CodeInvalidArgument, Status: 400,
-			Message: "Error parsing the X-Amz-Credential parameter; the credential date " + strconv.Quote(scope[1]) + " is not the date of x-amz-date " + strconv.Quote(date)}
-	}
-	return nil
-}
-
 // why explains an S3 refusal in terms of the policy and the fields.
-func (r *inspection) why(err error, pol postpolicy.Policy, fields []postpolicy.Field) string {
-	var e *postpolicy.S3Error
+func (r *inspection) why(err error, pol postpolicy.Policy) string {
+	var e *receiver.S3Error
 	if !errors.As(err, &e) {
 		return ""
 	}
-	extra := func(name string) string { v, _ := fieldValueFold(e.Extra, name); return v }
+	extra := func(name string) string { v, _ := postpolicy.Fields(e.Extra).Get(name); return v }
+	var cond *receiver.ConditionError
+	var field *receiver.ExtraFieldError
 	switch {
-	case e.Code == postpolicy.CodeEntityTooLarge:
+	case e.Code == receiver.CodeEntityTooLarge:
 		return fmt.Sprintf("the file is %s bytes; the policy allows at most %s", extra("ProposedSize"), extra("MaxSizeAllowed"))
-	case e.Code == postpolicy.CodeEntityTooSmall:
+	case e.Code == receiver.CodeEntityTooSmall:
 		return fmt.Sprintf("the file is %s bytes; the policy needs at least %s", extra("ProposedSize"), extra("MinSizeAllowed"))
+	case errors.As(err, &field) && strings.EqualFold(field.Field, "bucket"):
+		return "the policy has no condition on bucket"
+	case errors.As(err, &field):
+		return fmt.Sprintf("the form sends %s, which no condition covers; add a condition on it to the policy, or drop the field (S3 also ignores fields named x-ignore-*)", field.Field)
+	case errors.As(err, &cond):
+		c := cond.Condition
+		switch {
+		case strings.EqualFold(c.Field(), "bucket"):
+			return fmt.Sprintf("%s, but the form posts to %q", r.explain(c), r.bucket)
+		case !cond.Sent:
+			return fmt.Sprintf("%s, and the form does not send %s", r.explain(c), c.Field())
+		case strings.EqualFold(c.Field(), "x-amz-security-token"):
+			return "the session token differs from the one in the policy"
+		}
+		return fmt.Sprintf("%s, but the form sends %s = %s", r.explain(c), c.Field(), strconv.Quote(cond.Value))
 	case strings.HasSuffix(e.Message, "Policy expired."):
 		return fmt.Sprintf("the policy expired at %s, before %s", pol.Expiration.UTC().Format(time.RFC3339Nano), r.nowText())
-	}
-	if name, ok := strings.CutPrefix(e.Message, "Invalid according to Policy: Extra input fields: "); ok {
-		if name == "bucket" {
-			return "the policy has no condition on bucket"
-		}
-		return fmt.Sprintf("the form sends %s, which no condition covers; add a condition on it to the policy, or drop the field (S3 also ignores fields named x-ignore-*)", name)
-	}
-	if cond, ok := strings.CutPrefix(e.Message, "Invalid according to Policy: Policy Condition failed: "); ok {
-		for _, c := range pol.Conditions {
-			if c.String() != cond {
-				continue
-			}
-			if strings.EqualFold(c.Field(), "bucket") {
-				return fmt.Sprintf("%s, but the form posts to %q", r.explain(c), r.bucket)
-			}
-			v, sent := fieldValueFold(expandedFields(fields, r.filename), c.Field())
-			if !sent {
-				return fmt.Sprintf("%s, and the form does not send %s", r.explain(c), c.Field())
-			}
-			if strings.EqualFold(c.Field(), "x-amz-security-token") {
-				return "the session token differs from the one in the policy"
-			}
-			return fmt.Sprintf("%s, but the form sends %s = %s", r.explain(c), c.Field(), strconv.Quote(v))
-		}
 	}
 	return ""
 }
 
-// expandedFields returns fields with ${filename} replaced by the base name
-// of filename, as S3 does before checking them.
-func expandedFields(fields []postpolicy.Field, filename string) []postpolicy.Field {
-	if filename == "" {
-		return fields
-	}
-	base := filename
-	if i := strings.LastIndexAny(base, `/\`); i >= 0 {
-		base = base[i+1:]
-	}
-	out := make([]postpolicy.Field, len(fields))
-	for i, f := range fields {
-		out[i] = postpolicy.Field{Name: f.Name, Value: strings.ReplaceAll(f.Value, "${filename}", base)}
-	}
-	return out
-}
-
 // s3ErrorText returns an S3 error as "STATUS CODE: Message", or err's text.
 func s3ErrorText(err error) string {
-	var e *postpolicy.S3Error
+	var e *receiver.S3Error
 	if errors.As(err, &e) {
 		return fmt.Sprintf("%d %s: %s", e.Status, string(e.Code), e.Message)
 	}

@@ -152,7 +152,7 @@ func parseJSONInput(js []byte, how string) (*inspectInput, error) {
 
 // decodeFormPolicy decodes the policy field of a form.
 func (in *inspectInput) decodeFormPolicy() error {
-	enc, ok := fieldValueFold(in.fields, "policy")
+	enc, ok := postpolicy.Fields(in.fields).Get("policy")
 	if !ok {
 		return errors.New("the form has no policy field")
 	}
@@ -304,7 +304,7 @@ func parseHTMLForm(page []byte) (*inspectInput, error) {
 	}
 	var pick *htmlForm
 	for _, f := range forms {
-		if _, ok := fieldValueFold(f.fields, "policy"); ok {
+		if _, ok := postpolicy.Fields(f.fields).Get("policy"); ok {
 			pick = f
 			break
 		}
@@ -427,17 +427,6 @@ func quoteAttributes(s string) string {
 		}
 	}
 	return b.String()
-}
-
-// fieldValueFold returns the value of the first field named name, compared
-// case-insensitively as S3 does.
-func fieldValueFold(fields []postpolicy.Field, name string) (string, bool) {
-	for _, f := range fields {
-		if strings.EqualFold(f.Name, name) {
-			return f.Value, true
-		}
-	}
-	return "", false
 }
 
 // pythonToJSON converts a Python literal, as print() writes a dict such as

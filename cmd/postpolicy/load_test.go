@@ -104,7 +104,7 @@ func TestServeLoad(t *testing.T) {
 	send := func(i int) {
 		u := &ups[i]
 		user, name, _ := strings.Cut(strings.TrimPrefix(u.key, "users/"), "/")
-		form, err := s.signer.Sign(ctx, s.o.policy(user, s.o.types[0].condition(), time.Now()))
+		form, err := s.uploads.Sign(ctx, user, exampleType(s.o.types[0]))
 		if err != nil {
 			u.err = err
 			return

@@ -61,7 +61,11 @@ func TestSecretsUnderFailure(t *testing.T) {
 	signWith := func(c postpolicy.Credentials, now time.Time) *postpolicy.Form {
 		users++
 		signer := &postpolicy.Signer{Credentials: c, Region: s.o.region, Endpoint: s.base, URLStyle: postpolicy.URLStylePath, Now: func() time.Time { return now }}
-		f, err := signer.Sign(context.Background(), s.o.policy(fmt.Sprintf("sec%d", users), s.o.types[0].condition(), now))
+		uploads, err := s.o.uploads(signer, nil, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		f, err := uploads.Sign(context.Background(), fmt.Sprintf("sec%d", users), exampleType(s.o.types[0]))
 		if err != nil {
 			t.Fatal(err)
 		}

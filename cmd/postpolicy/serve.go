@@ -22,6 +22,7 @@ import (
 	"time"
 
 	"github.com/postpolicy/postpolicy"
+	"github.com/postpolicy/postpolicy/examples/backend"
 )
 
 // serveUsage is the text "postpolicy serve -h" prints before the flags.
@@ -173,8 +174,8 @@ type serveOptions struct {
 	endpoint     string
 	aws          bool
 
-	types contentTypeRules // parsed from contentTypes
-	set   map[string]bool  // the flags given on the command line
+	types backend.ContentTypes // parsed from contentTypes
+	set   map[string]bool      // the flags given on the command line
 
 	// onListen, when set, is called with the page's base URL once the
 	// server listens (tests use it to learn the port of 127.0.0.1:0).
@@ -252,11 +253,6 @@ func parseServeArgs(args []string) (*serveOptions, error) {
 	if o.remote() && o.set["data"] {
 		return nil, errors.New("-data applies to the embedded target only; with -endpoint or -aws the objects are in the bucket")
 	}
-	if o.endpoint != "" {
-		if err := checkEndpoint(o.endpoint); err != nil {
-			return nil, err
-		}
-	}
 	if !o.remote() {
 		for _, r := range reservedBuckets {
 			if o.bucket == r {
@@ -278,187 +274,73 @@ func parseServeArgs(args []string) (*serveOptions, error) {
 	if o.data == "" {
 		o.data = defaultDataDir()
 	}
-	// Lint the policy of an example user, so that a bucket name or region
-	// S3 would refuse is a usage error now rather than a 500 later.
-	now := time.Now()
-	for _, rule := range o.types {
-		for _, p := range o.policy("example", rule.condition(), now).Lint(now) {
-			if !p.Warning {
-				return nil, errors.New(problemText(p))
-			}
-		}
-	}
-	if err := checkRegion(o.region); err != nil {
-		return nil, err
+	// Prepare the upload endpoint once, with a throwaway Signer, so that a
+	// region, endpoint, bucket name, size or lifetime S3 would refuse is a
+	// usage error now rather than a 500 later.
+	probe := &postpolicy.Signer{Credentials: generateCredentials(), Region: o.region, Endpoint: o.endpoint}
+	if _, err := o.uploads(probe, nil, nil); err != nil {
+		return nil, flagError(err)
 	}
 	return o, nil
 }
 
-// checkEndpoint checks -endpoint the way the Signer will, without quoting
-// what could be a password.
-func checkEndpoint(endpoint string) error {
-	s := &postpolicy.Signer{Credentials: generateCredentials(), Region: defaultServeRegion, Endpoint: endpoint}
-	_, err := s.Sign(context.Background(), postpolicy.Policy{
-		Expiration: time.Now().Add(time.Minute),
-		Conditions: []postpolicy.Condition{postpolicy.Bucket("example"), postpolicy.Key("k")},
-	})
+// flagError words an error of the library about serve's configuration
+// in the terms of its flags.
+func flagError(err error) error {
+	msg := strings.ReplaceAll(err.Error(), "\n", "; ")
 	if errors.Is(err, postpolicy.ErrSignerConfig) {
-		return fmt.Errorf("-endpoint: %s", strings.TrimPrefix(err.Error(), postpolicy.ErrSignerConfig.Error()+": "))
+		msg = strings.TrimPrefix(msg, postpolicy.ErrSignerConfig.Error()+": ")
+		msg = strings.NewReplacer("Region ", "-region ", "Endpoint ", "-endpoint ").Replace(msg)
+		return errors.New(msg)
 	}
-	return nil
+	return errors.New(strings.TrimPrefix(msg, "postpolicy: "))
 }
 
-// checkRegion checks -region the way the Signer will.
-func checkRegion(region string) error {
-	for i := 0; i < len(region); i++ {
-		c := region[i]
-		if !('a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || c == '-' || c == '_' || c == '.') {
-			return fmt.Errorf("-region %q may hold only letters, digits, '-', '_' and '.'", region)
-		}
+// uploads returns the form endpoint: each form lets a user upload one file
+// under users/NAME/ with the file's name, of 1 byte to -max-size, of a
+// type in -content-types, for -expires, with success_action_status 201 (so
+// that the page reads the key back from S3's XML answer), signed by
+// signer.
+func (o *serveOptions) uploads(signer *postpolicy.Signer, user func(*http.Request) (string, bool), errorLog func(*http.Request, error)) (*backend.Uploads, error) {
+	if user == nil {
+		user = func(*http.Request) (string, bool) { return "", false }
 	}
-	if region == "" {
-		return errors.New("-region must not be empty")
-	}
-	return nil
-}
-
-// policy returns the policy of the user name: bucket, a key under
-// users/NAME/ ending with the file's name, the content type condition ct,
-// 1 byte to -max-size, and success_action_status 201 (so that the page
-// reads the key back from S3's XML answer), expiring -expires after now.
-func (o *serveOptions) policy(name string, ct postpolicy.Condition, now time.Time) postpolicy.Policy {
-	return postpolicy.Policy{
-		Expiration: now.Add(o.expires),
-		Conditions: []postpolicy.Condition{
-			postpolicy.Bucket(o.bucket),
-			postpolicy.Key(userPrefix(name) + "${filename}"),
-			ct,
-			postpolicy.ContentLengthRange(1, int64(o.maxSize)),
-			postpolicy.SuccessActionStatus(http.StatusCreated),
-		},
-	}
+	return backend.New(backend.Config{
+		Signer:       signer,
+		Bucket:       o.bucket,
+		MaxSize:      int64(o.maxSize),
+		Lifetime:     o.expires,
+		ContentTypes: o.types,
+		KeyPrefix:    userPrefix,
+		User:         user,
+		ErrorLog:     errorLog,
+	})
 }
 
 // userPrefix returns the key prefix of a user's uploads.
 func userPrefix(name string) string { return "users/" + name + "/" }
 
-// contentTypeRule is one entry of -content-types.
-type contentTypeRule struct {
-	value  string // a prefix ending in "/", an exact type, or "" for any type
-	prefix bool
-}
-
-// contentTypeRules are the parsed -content-types, in the order given.
-type contentTypeRules []contentTypeRule
-
-// parseContentTypes parses a comma-separated list of content type prefixes
-// (ending in "/"), exact types, or "*" (any type). Entries are lower-cased,
-// as browsers report file types in lower case.
-func parseContentTypes(s string) (contentTypeRules, error) {
-	var rules contentTypeRules
+// parseContentTypes parses -content-types: a comma-separated list of
+// content type prefixes (ending in "/"), exact types, or "*" (any type).
+// Entries are lower-cased, as browsers report file types in lower case.
+func parseContentTypes(s string) (backend.ContentTypes, error) {
+	var types backend.ContentTypes
 	for entry := range strings.SplitSeq(s, ",") {
 		e := strings.ToLower(strings.TrimSpace(entry))
 		switch {
 		case e == "":
 			return nil, errors.New("an empty entry; give prefixes such as image/ or types such as application/pdf, separated by commas")
 		case e == "*" || e == "*/*":
-			rules = append(rules, contentTypeRule{value: "", prefix: true})
+			types = append(types, "")
 			continue
 		}
 		typ, sub, ok := strings.Cut(strings.TrimSuffix(e, "*"), "/")
-		if !ok || !mimeToken(typ) || (sub != "" && !mimeToken(sub)) {
+		if !ok || !backend.MIMEToken(typ) || (sub != "" && !backend.MIMEToken(sub)) {
 			return nil, fmt.Errorf("%q is neither a prefix such as image/ nor a type such as application/pdf", strings.TrimSpace(entry))
 		}
-		if sub == "" {
-			rules = append(rules, contentTypeRule{value: typ + "/", prefix: true})
-		} else {
-			rules = append(rules, contentTypeRule{value: typ + "/" + sub})
-		}
+		types = append(types, backend.ContentType(typ+"/"+sub))
 	}
-	return rules, nil
-}
-
-// mimeToken reports whether s is a non-empty token of a MIME type as
-// browsers write them: lower-case letters, digits and !#$&^_.+-.
-func mimeToken(s string) bool {
-	if s == "" || len(s) > 127 {
-		return false
-	}
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		if !('a' <= c && c <= 'z' || '0' <= c && c <= '9' || strings.IndexByte("!#$&^_.+-", c) >= 0) {
-			return false
-		}
-	}
-	return true
-}
-
-// validContentType reports whether ct is a MIME type as a page may send
-// it: type/subtype of tokens, without parameters or commas (S3 reads a
-// Content-Type with commas as a list).
-func validContentType(ct string) bool {
-	typ, sub, ok := strings.Cut(ct, "/")
-	return ok && mimeToken(typ) && mimeToken(sub)
-}
-
-// condition returns the policy condition of the rule. The page supplies
-// Content-Type (the file's type), so the store checks it.
-func (r contentTypeRule) condition() postpolicy.Condition {
-	if r.prefix {
-		return postpolicy.ContentTypePrefix(r.value)
-	}
-	return postpolicy.ContentType(r.value).FromPage()
-}
-
-// matches reports whether the content type ct satisfies the rule.
-func (r contentTypeRule) matches(ct string) bool {
-	if r.prefix {
-		return strings.HasPrefix(ct, r.value)
-	}
-	return ct == r.value
-}
-
-// String returns the rule as a person reads it: "image/*", "application/pdf"
-// or "any type".
-func (r contentTypeRule) String() string {
-	switch {
-	case r.prefix && r.value == "":
-		return "any type"
-	case r.prefix:
-		return r.value + "*"
-	}
-	return r.value
-}
-
-// String returns the rules as a list: "image/*, application/pdf".
-func (rs contentTypeRules) String() string {
-	parts := make([]string, len(rs))
-	for i, r := range rs {
-		parts[i] = r.String()
-	}
-	return strings.Join(parts, ", ")
-}
-
-// conditionFor returns the Content-Type condition to sign for a file of
-// type ct. With one rule it is that rule whatever ct is: the store, not the
-// backend, refuses a file of another type. With several, ct picks the first
-// rule it matches, and a type no rule matches is an error that says why.
-func (rs contentTypeRules) conditionFor(ct string) (postpolicy.Condition, error) {
-	if len(rs) == 1 {
-		return rs[0].condition(), nil
-	}
-	switch {
-	case ct == "":
-		return postpolicy.Condition{}, fmt.Errorf("say the file's type (content_type=...); accepted: %s", rs)
-	case !validContentType(ct):
-		return postpolicy.Condition{}, fmt.Errorf("%q is not a content type such as image/png; accepted: %s", ct, rs)
-	}
-	for _, r := range rs {
-		if r.matches(ct) {
-			return r.condition(), nil
-		}
-	}
-	return postpolicy.Condition{}, fmt.Errorf("files of type %s are not accepted here; accepted: %s", ct, rs)
+	return types, nil
 }
 
 // runServe is the serve subcommand.
@@ -512,7 +394,7 @@ func serve(ctx context.Context, o *serveOptions, env func(string) string, stdout
 			return fmt.Errorf("data directory %s: %w", o.data, err)
 		}
 	}
-	a, err := newApp(o, creds, store, logger)
+	a, err := newApp(o, creds, store, base, logger)
 	if err != nil {
 		return err
 	}

@@ -24,7 +24,8 @@ import (
 	"unicode/utf8"
 
 	"github.com/postpolicy/postpolicy"
-	"github.com/postpolicy/postpolicy/postpolicytest"
+	"github.com/postpolicy/postpolicy/examples/backend"
+	"github.com/postpolicy/postpolicy/receiver"
 )
 
 // web holds the page's template and its static assets. The page loads
@@ -46,38 +47,55 @@ type app struct {
 	mux      *http.ServeMux
 	csp      string // the page's Content-Security-Policy
 
+	// uploads answers GET /api/form: one Signer and one prepared
+	// Template for the process.
+	uploads *backend.Uploads
+	// targetURL is the URL forms post to; host, the host the page must be
+	// loaded from, so that the embedded target's uploads are same-origin.
+	targetURL, host string
+
 	// The embedded target.
 	store *dirStore
 	recv  http.Handler
 
-	// A real target.
-	remote    *postpolicy.Signer
-	targetURL string // the URL forms post to
-	reports   *uploadReports
+	// A real target: what the page reported.
+	reports *uploadReports
 }
 
-// newApp returns the application for the options o, signing with creds.
-// store is the embedded target's store; nil for a real target (-endpoint,
-// -aws), whose configuration newApp checks by signing an example form.
-func newApp(o *serveOptions, creds postpolicy.Credentials, store *dirStore, logger *log.Logger) (*app, error) {
+// newApp returns the application for the options o, signing with creds,
+// its page served at base (http://HOST:PORT). store is the embedded
+// target's store; nil for a real target (-endpoint, -aws), whose
+// configuration newApp checks by signing an example form.
+func newApp(o *serveOptions, creds postpolicy.Credentials, store *dirStore, base string, logger *log.Logger) (*app, error) {
 	a := &app{o: o, creds: creds, sessions: newSessions(12 * time.Hour), log: logger, store: store}
-	connect := "'self'"
-	if o.remote() {
-		a.remote = &postpolicy.Signer{Credentials: creds, Region: o.region, Endpoint: o.endpoint}
-		form, err := a.remote.Sign(context.Background(), o.policy("example", o.types[0].condition(), time.Now()))
-		if err != nil {
-			return nil, fmt.Errorf("cannot sign upload forms: %s", strings.ReplaceAll(err.Error(), "\n", "; "))
-		}
-		a.targetURL = form.URL
-		a.reports = &uploadReports{byUser: make(map[string][]uploadItem)}
-		if u, err := url.Parse(form.URL); err == nil {
-			connect += " " + u.Scheme + "://" + u.Host
-		}
-	} else {
+	signer := &postpolicy.Signer{Credentials: creds, Region: o.region, Endpoint: o.endpoint}
+	if !o.remote() {
 		if store == nil {
 			return nil, errors.New("the embedded target needs a store")
 		}
+		// The form posts back to the page's own origin, path-style.
+		signer.Endpoint, signer.URLStyle = base, postpolicy.URLStylePath
 		a.recv = a.receiver()
+		a.host = strings.TrimPrefix(base, "http://")
+	}
+	uploads, err := o.uploads(signer, a.sessions.user, func(r *http.Request, err error) {
+		a.log.Printf("%s %s: %v", r.Method, r.URL.Path, err)
+	})
+	if err != nil {
+		return nil, fmt.Errorf("cannot sign upload forms: %v", flagError(err))
+	}
+	a.uploads = uploads
+	example, err := uploads.Sign(context.Background(), "example", exampleType(o.types[0]))
+	if err != nil {
+		return nil, fmt.Errorf("cannot sign upload forms: %v", flagError(err))
+	}
+	a.targetURL = example.URL
+	connect := "'self'"
+	if o.remote() {
+		a.reports = &uploadReports{byUser: make(map[string][]uploadItem)}
+		if u, err := url.Parse(example.URL); err == nil {
+			connect += " " + u.Scheme + "://" + u.Host
+		}
 	}
 	a.csp = "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; connect-src " + connect +
 		"; form-action 'self'; base-uri 'none'; frame-ancestors 'none'"
@@ -100,7 +118,7 @@ func newApp(o *serveOptions, creds postpolicy.Credentials, store *dirStore, logg
 	}))
 	m.Handle("POST /signin", csrf.Handler(http.HandlerFunc(a.signIn)))
 	m.Handle("POST /signout", csrf.Handler(http.HandlerFunc(a.signOut)))
-	m.Handle("/api/form", csrf.Handler(http.HandlerFunc(a.apiForm)))
+	m.Handle("/api/form", csrf.Handler(a.uploads))
 	m.HandleFunc("GET /api/uploads", a.listUploads)
 	if a.reports != nil {
 		m.Handle("POST /api/uploads", csrf.Handler(http.HandlerFunc(a.reportUpload)))
@@ -114,6 +132,18 @@ func newApp(o *serveOptions, creds postpolicy.Credentials, store *dirStore, logg
 // which would clean paths and so change keys holding "//" or "..".
 func (a *app) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("X-Content-Type-Options", "nosniff")
+	if a.host != "" && r.Host != a.host {
+		// The embedded target's forms post to the host the server signs
+		// for: a page loaded under another name would post across
+		// origins, which its Content-Security-Policy forbids. Send the
+		// browser to that host.
+		if r.Method != http.MethodGet && r.Method != http.MethodHead {
+			http.Error(w, "use http://"+a.host+"/", http.StatusMisdirectedRequest)
+			return
+		}
+		http.Redirect(w, r, "http://"+a.host+r.URL.RequestURI(), http.StatusTemporaryRedirect)
+		return
+	}
 	if a.recv != nil {
 		p := r.URL.Path
 		if b := "/" + a.o.bucket; p == b || strings.HasPrefix(p, b+"/") {
@@ -124,7 +154,7 @@ func (a *app) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	a.mux.ServeHTTP(w, r)
 }
 
-// receiver returns the embedded S3 POST endpoint: postpolicytest.Handler
+// receiver returns the embedded S3 POST endpoint: receiver.Handler
 // with a Verifier for the credentials and the disk store.
 func (a *app) receiver() http.Handler {
 	// The handler serves objects sandboxed (they share the page's origin)
@@ -133,8 +163,8 @@ func (a *app) receiver() http.Handler {
 	// errors behind its 500 answers (a full disk, say) are logged: the
 	// answer does not say them. They come from the store and name files
 	// under -data, never a credential.
-	return &postpolicytest.Handler{
-		Verifier:   &postpolicy.Verifier{Lookup: postpolicy.Keys(a.creds), Region: a.o.region},
+	return &receiver.Handler{
+		Verifier:   &receiver.Verifier{Lookup: receiver.StaticCredentials(a.creds), Region: a.o.region},
 		Store:      a.store,
 		Buckets:    []string{a.o.bucket},
 		DrainLimit: int64(a.o.maxSize) + 32<<20,
@@ -179,7 +209,7 @@ func (a *app) render(w http.ResponseWriter, status int, name, errMsg string) {
 	if name != "" {
 		d.Prefix = userPrefix(name)
 	}
-	if a.remote != nil {
+	if a.recv == nil {
 		d.Target = "remote"
 		d.Where = a.targetURL
 	}
@@ -220,65 +250,15 @@ func (a *app) signOut(w http.ResponseWriter, r *http.Request) {
 	http.Redirect(w, r, "/", http.StatusSeeOther)
 }
 
-// apiForm answers GET /api/form with a freshly signed form for the
-// signed-in user, through postpolicy.FormHandler (401 without a session).
-// With several content types it first answers 403 with the reason for a
-// type the list does not hold, which FormHandler's own 403 does not say.
-func (a *app) apiForm(w http.ResponseWriter, r *http.Request) {
-	if _, ok := a.sessions.user(r); ok && (r.Method == http.MethodGet || r.Method == http.MethodPost) {
-		if _, err := a.o.types.conditionFor(r.URL.Query().Get("content_type")); err != nil {
-			writeJSONError(w, http.StatusForbidden, err.Error())
-			return
-		}
+// exampleType returns a content type that c accepts.
+func exampleType(c backend.ContentType) string {
+	switch {
+	case c == "":
+		return "application/octet-stream"
+	case strings.HasSuffix(string(c), "/"):
+		return string(c) + "example"
 	}
-	signer := a.remote
-	if signer == nil {
-		// The form posts back to the host the page was loaded from, so
-		// that the upload is same-origin whatever name the browser used
-		// (127.0.0.1, localhost, or the machine's name with -addr :8080).
-		if !validHost(r.Host) {
-			writeJSONError(w, http.StatusBadRequest, "the request's Host header cannot name the upload URL")
-			return
-		}
-		signer = &postpolicy.Signer{Credentials: a.creds, Region: a.o.region, Endpoint: "http://" + r.Host, URLStyle: postpolicy.URLStylePath}
-	}
-	h := &postpolicy.FormHandler{
-		Signer: signer,
-		Policy: a.policy,
-		ErrorLog: func(r *http.Request, err error) {
-			a.log.Printf("%s %s: %v", r.Method, r.URL.Path, err)
-		},
-	}
-	h.ServeHTTP(w, r)
-}
-
-// policy is the FormHandler's Policy callback: the signed-in user's
-// policy, for the file type the page names in content_type.
-func (a *app) policy(r *http.Request) (postpolicy.Policy, error) {
-	name, ok := a.sessions.user(r)
-	if !ok {
-		return postpolicy.Policy{}, postpolicy.ErrUnauthenticated
-	}
-	ct, err := a.o.types.conditionFor(r.URL.Query().Get("content_type"))
-	if err != nil {
-		return postpolicy.Policy{}, fmt.Errorf("%w: %v", postpolicy.ErrForbidden, err)
-	}
-	return a.o.policy(name, ct, time.Now()), nil
-}
-
-// validHost reports whether h, a request's Host, can be the host of the
-// form's URL: a name or address and an optional port.
-func validHost(h string) bool {
-	if h == "" || len(h) > 255 || h[0] == '.' || h[0] == ':' {
-		return false
-	}
-	for i := 0; i < len(h); i++ {
-		c := h[i]
-		if !('a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || strings.IndexByte(".-:[]", c) >= 0) {
-			return false
-		}
-	}
-	return true
+	return string(c)
 }
 
 // uploadItem is one upload in the page's list.
@@ -362,7 +342,7 @@ func (a *app) reportUpload(w http.ResponseWriter, r *http.Request) {
 	case in.Size < 1 || in.Size > int64(a.o.maxSize):
 		writeJSONError(w, http.StatusBadRequest, "the size is outside the policy's range")
 		return
-	case in.ContentType != "" && !validContentType(in.ContentType):
+	case in.ContentType != "" && !backend.ValidContentType(in.ContentType):
 		in.ContentType = ""
 	}
 	a.reports.add(name, uploadItem{

@@ -1,4 +1,4 @@
-package postpolicy_test
+package receiver_test
 
 import (
 	"bytes"
@@ -19,10 +19,11 @@ import (
 	"time"
 
 	"github.com/postpolicy/postpolicy"
+	"github.com/postpolicy/postpolicy/receiver"
 )
 
 // The Verifier's table of attacks and edge cases, Wycheproof-style, lives in
-// testdata/verify/cases.json: each case has an id, a name, a comment, flags,
+// testdata/cases.json: each case has an id, a name, a comment, flags,
 // the request's inputs, the expected result and the expected S3 code.
 // readVerifyCases refuses unknown flags and members so the format cannot
 // drift silently.
@@ -93,7 +94,7 @@ type verifyCase struct {
 
 func readVerifyCases(t testing.TB) verifyFile {
 	t.Helper()
-	b, err := os.ReadFile("testdata/verify/cases.json")
+	b, err := os.ReadFile("testdata/cases.json")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -285,7 +286,7 @@ func contains(list []string, s string) bool {
 	return false
 }
 
-func newCaseVerifier(t testing.TB, f verifyFile) *postpolicy.Verifier {
+func newCaseVerifier(t testing.TB, f verifyFile) *receiver.Verifier {
 	t.Helper()
 	now, err := time.Parse(time.RFC3339, f.Setup.Now)
 	if err != nil {
@@ -295,8 +296,8 @@ func newCaseVerifier(t testing.TB, f verifyFile) *postpolicy.Verifier {
 	for _, k := range f.Setup.Credentials {
 		creds = append(creds, postpolicy.Credentials{AccessKeyID: k.AccessKeyID, SecretAccessKey: k.SecretAccessKey, SessionToken: k.SessionToken})
 	}
-	return &postpolicy.Verifier{
-		Lookup: postpolicy.Keys(creds...),
+	return &receiver.Verifier{
+		Lookup: receiver.StaticCredentials(creds...),
 		Region: f.Setup.Region,
 		Now:    func() time.Time { return now },
 	}
@@ -305,7 +306,7 @@ func newCaseVerifier(t testing.TB, f verifyFile) *postpolicy.Verifier {
 // runVerifyCase posts the case's request through Verify, reads the file and,
 // for a verified upload, writes the success response. It returns the
 // upload (nil on error), the stored file size, the response and the error.
-func runVerifyCase(t testing.TB, v *postpolicy.Verifier, f verifyFile, vr verifyRequest) (*postpolicy.Upload, int64, *httptest.ResponseRecorder, error) {
+func runVerifyCase(t testing.TB, v *receiver.Verifier, f verifyFile, vr verifyRequest) (*receiver.Upload, int64, *httptest.ResponseRecorder, error) {
 	rec := httptest.NewRecorder()
 	up, err := v.Verify(vr.req, f.Setup.Bucket)
 	if err == nil {
@@ -316,7 +317,7 @@ func runVerifyCase(t testing.TB, v *postpolicy.Verifier, f verifyFile, vr verify
 			return up, n, rec, nil
 		}
 	}
-	postpolicy.WriteError(rec, err)
+	receiver.WriteError(rec, err)
 	return nil, 0, rec, err
 }
 
@@ -349,10 +350,10 @@ func TestVerifyCases(t *testing.T) {
 			if err == nil {
 				t.Fatalf("want %s, got a verified upload of key %q", c.Code, up.Key)
 			}
-			if !errors.Is(err, postpolicy.ErrorCode(c.Code)) {
+			if !errors.Is(err, receiver.ErrorCode(c.Code)) {
 				t.Fatalf("want code %s, got %v", c.Code, err)
 			}
-			var s3e *postpolicy.S3Error
+			var s3e *receiver.S3Error
 			if !errors.As(err, &s3e) || rec.Code != s3e.Status {
 				t.Fatalf("response status %d for %v", rec.Code, err)
 			}
@@ -385,7 +386,7 @@ func TestVerifyRoundTrip(t *testing.T) {
 	now := time.Date(2015, 12, 29, 0, 0, 0, 0, time.UTC)
 	creds := postpolicy.Credentials{AccessKeyID: "ASIAIOSFODNN7EXAMPLE", SecretAccessKey: "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY", SessionToken: "FQoGZXIvYXdzEXAMPLETOKEN"}
 	s := &postpolicy.Signer{Credentials: creds, Region: "eu-west-1", Now: func() time.Time { return now }}
-	v := &postpolicy.Verifier{Lookup: postpolicy.Keys(creds), Region: "eu-west-1", Now: func() time.Time { return now.Add(time.Minute) }}
+	v := &receiver.Verifier{Lookup: receiver.StaticCredentials(creds), Region: "eu-west-1", Now: func() time.Time { return now.Add(time.Minute) }}
 	policy := postpolicy.Policy{
 		Expiration: now.Add(15 * time.Minute),
 		Conditions: []postpolicy.Condition{

@@ -1,26 +1,45 @@
-package postpolicy
+package receiver
 
 import (
 	"encoding/xml"
 	"errors"
 	"net/http"
 	"strconv"
+
+	"github.com/postpolicy/postpolicy"
+)
+
+// The sentinel errors of this package.
+var (
+	// ErrUnknownAccessKey is returned by a Verifier's Lookup for an access
+	// key id it does not know; the Verifier answers InvalidAccessKeyId.
+	ErrUnknownAccessKey = errors.New("receiver: unknown access key id")
+
+	// ErrVerifierConfig is returned by a Verifier without Lookup or
+	// Region.
+	ErrVerifierConfig = errors.New("receiver: invalid verifier configuration: Lookup and Region are required")
+
+	// ErrNoSuchKey is returned by a Store's Get for an object it does not
+	// hold.
+	ErrNoSuchKey = errors.New("receiver: no such key")
 )
 
 // ErrorCode is an S3 error code, as S3 writes it in the <Code> element of
 // an error response. ErrorCode values are errors themselves, so that
-// errors.Is(err, postpolicy.CodeAccessDenied) tells whether a verification
+// errors.Is(err, receiver.CodeAccessDenied) tells whether a verification
 // failed with that code.
 type ErrorCode string
 
 // Error returns "S3 error " followed by the code.
 func (c ErrorCode) Error() string { return "S3 error " + string(c) }
 
-// The S3 error codes a [Verifier] answers with. The statuses and messages
-// follow what S3 answers for browser-based uploads, documented on the AWS
-// "Error responses" page and observed in recorded S3 answers (anchors noted
-// in the README); where S3's behaviour is not recorded, the Verifier does
-// what Versity S3 Gateway does.
+// The S3 error codes a [Verifier] and a [Handler] answer with. The
+// statuses and messages follow the AWS "Error responses" page
+// (https://docs.aws.amazon.com/AmazonS3/latest/API/ErrorResponses.html) and
+// the POST answers S3 gives in public recordings (ceph/s3-tests'
+// test_post_object_* cases, LocalStack's TestS3PresignedPost snapshots);
+// where S3's behaviour is not recorded, they do what Versity S3 Gateway
+// does.
 const (
 	CodeAccessDenied                 ErrorCode = "AccessDenied"                        // 403: a condition failed, an extra field, an expired policy
 	CodeSignatureDoesNotMatch        ErrorCode = "SignatureDoesNotMatch"               // 403
@@ -56,12 +75,16 @@ type S3Error struct {
 	Status  int
 	Message string
 	// Extra are further elements of the XML body, in order.
-	Extra []Field
+	Extra []postpolicy.Field
+	// Err is what failed, when the receiver knows more than S3's answer
+	// says: a [*ConditionError] or an [*ExtraFieldError]; nil otherwise.
+	// It is not written in the answer.
+	Err error
 }
 
-// Error returns "postpolicy: S3 <Code> (<Status>): <Message>".
+// Error returns "receiver: S3 <Code> (<Status>): <Message>".
 func (e *S3Error) Error() string {
-	return "postpolicy: S3 " + string(e.Code) + " (" + strconv.Itoa(e.Status) + "): " + e.Message
+	return "receiver: S3 " + string(e.Code) + " (" + strconv.Itoa(e.Status) + "): " + e.Message
 }
 
 // Is reports whether target is e's Code.
@@ -70,18 +93,50 @@ func (e *S3Error) Is(target error) bool {
 	return ok && c == e.Code
 }
 
-func s3err(code ErrorCode, status int, msg string, extra ...Field) *S3Error {
+// Unwrap returns Err.
+func (e *S3Error) Unwrap() error { return e.Err }
+
+// A ConditionError is a condition of the policy that an upload failed. S3
+// answers it with 403 AccessDenied "Invalid according to Policy: Policy
+// Condition failed: " and the condition.
+type ConditionError struct {
+	Condition postpolicy.Condition
+	// Value is the value of the condition's field as checked (after
+	// ${filename} substitution; for bucket, the bucket posted to), and
+	// Sent whether the form carried the field at all.
+	Value string
+	Sent  bool
+}
+
+func (e *ConditionError) Error() string {
+	if !e.Sent {
+		return "receiver: the form does not send the field of " + e.Condition.String()
+	}
+	return "receiver: " + strconv.Quote(e.Value) + " fails " + e.Condition.String()
+}
+
+// An ExtraFieldError is a form field no condition of the policy covers. S3
+// answers it with 403 AccessDenied "Invalid according to Policy: Extra
+// input fields: " and the field's name in lower case.
+type ExtraFieldError struct {
+	// Field is the field's name as sent.
+	Field string
+}
+
+func (e *ExtraFieldError) Error() string {
+	return "receiver: no condition covers the field " + strconv.Quote(e.Field)
+}
+
+func s3err(code ErrorCode, status int, msg string, extra ...postpolicy.Field) *S3Error {
 	return &S3Error{Code: code, Status: status, Message: msg, Extra: extra}
 }
 
 // policyFailed is S3's answer to a failed condition, an extra field or an
 // expired policy: 403 AccessDenied "Invalid according to Policy: …".
-func policyFailed(reason string) *S3Error {
-	return s3err(CodeAccessDenied, http.StatusForbidden, "Invalid according to Policy: "+reason)
-}
-
-func invalidPolicy(reason string) *S3Error {
-	return s3err(CodeInvalidPolicyDocument, http.StatusBadRequest, "Invalid Policy: "+reason)
+func policyFailed(reason string, cause error) *S3Error {
+	e := s3err(CodeAccessDenied, http.StatusForbidden, "Invalid according to Policy: "+reason)
+	e.Err = cause
+	return e
 }
 
 // MarshalXML writes e as S3's error document:
@@ -91,7 +146,7 @@ func (e *S3Error) MarshalXML(enc *xml.Encoder, _ xml.StartElement) error {
 	if err := enc.EncodeToken(root); err != nil {
 		return err
 	}
-	elems := append([]Field{{"Code", string(e.Code)}, {"Message", e.Message}}, e.Extra...)
+	elems := append([]postpolicy.Field{{Name: "Code", Value: string(e.Code)}, {Name: "Message", Value: e.Message}}, e.Extra...)
 	for _, f := range elems {
 		if err := enc.EncodeElement(f.Value, xml.StartElement{Name: xml.Name{Local: f.Name}}); err != nil {
 			return err

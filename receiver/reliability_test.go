@@ -1,4 +1,4 @@
-package postpolicy_test
+package receiver_test
 
 import (
 	"bytes"
@@ -18,6 +18,7 @@ import (
 	"time"
 
 	"github.com/postpolicy/postpolicy"
+	"github.com/postpolicy/postpolicy/receiver"
 )
 
 // The Verifier under faults and floods: bodies cut short, a flood of tiny
@@ -44,7 +45,7 @@ func (r *rawBody) contentType() string { return "multipart/form-data; boundary="
 
 // reliabilityForm signs a form for bucket "rel": any key under up/, a file
 // of 1 to 100 bytes.
-func reliabilityForm(t *testing.T) (*postpolicy.Form, *postpolicy.Verifier) {
+func reliabilityForm(t *testing.T) (*postpolicy.Form, *receiver.Verifier) {
 	t.Helper()
 	now := time.Date(2015, 12, 29, 0, 0, 0, 0, time.UTC)
 	creds := postpolicy.Credentials{AccessKeyID: "AKIAIOSFODNN7EXAMPLE", SecretAccessKey: "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY"}
@@ -56,7 +57,7 @@ func reliabilityForm(t *testing.T) (*postpolicy.Form, *postpolicy.Verifier) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	v := &postpolicy.Verifier{Lookup: postpolicy.Keys(creds), Region: "us-east-1", Now: func() time.Time { return now.Add(time.Minute) }}
+	v := &receiver.Verifier{Lookup: receiver.StaticCredentials(creds), Region: "us-east-1", Now: func() time.Time { return now.Add(time.Minute) }}
 	return form, v
 }
 
@@ -124,20 +125,20 @@ func TestVerifyPreFileParts(t *testing.T) {
 		return req
 	}
 
-	up, err := v.Verify(build(postpolicy.MaxPreFileParts), "rel")
+	up, err := v.Verify(build(receiver.MaxPreFileParts), "rel")
 	if err != nil {
-		t.Fatalf("%d fields: %v", postpolicy.MaxPreFileParts, err)
+		t.Fatalf("%d fields: %v", receiver.MaxPreFileParts, err)
 	}
-	if b, err := io.ReadAll(up.File); err != nil || string(b) != "content" || len(up.Fields) != postpolicy.MaxPreFileParts {
-		t.Errorf("%d fields: file %q, %v; %d fields", postpolicy.MaxPreFileParts, b, err, len(up.Fields))
+	if b, err := io.ReadAll(up.File); err != nil || string(b) != "content" || len(up.Fields) != receiver.MaxPreFileParts {
+		t.Errorf("%d fields: file %q, %v; %d fields", receiver.MaxPreFileParts, b, err, len(up.Fields))
 	}
 
-	_, err = v.Verify(build(postpolicy.MaxPreFileParts+1), "rel")
-	var e *postpolicy.S3Error
-	if !errors.As(err, &e) || e.Code != postpolicy.CodeMaxPostPreDataLengthExceeded || e.Status != 400 {
-		t.Fatalf("%d fields: %v, want 400 MaxPostPreDataLengthExceeded", postpolicy.MaxPreFileParts+1, err)
+	_, err = v.Verify(build(receiver.MaxPreFileParts+1), "rel")
+	var e *receiver.S3Error
+	if !errors.As(err, &e) || e.Code != receiver.CodeMaxPostPreDataLengthExceeded || e.Status != 400 {
+		t.Fatalf("%d fields: %v, want 400 MaxPostPreDataLengthExceeded", receiver.MaxPreFileParts+1, err)
 	}
-	want := []postpolicy.Field{{Name: "MaxPostPreDataParts", Value: strconv.Itoa(postpolicy.MaxPreFileParts)}}
+	want := []postpolicy.Field{{Name: "MaxPostPreDataParts", Value: strconv.Itoa(receiver.MaxPreFileParts)}}
 	if fmt.Sprint(e.Extra) != fmt.Sprint(want) {
 		t.Errorf("Extra = %v, want %v", e.Extra, want)
 	}
@@ -151,16 +152,16 @@ func TestVerifyPartFloods(t *testing.T) {
 	for _, tc := range []struct {
 		name string
 		unit string
-		code postpolicy.ErrorCode
+		code receiver.ErrorCode
 	}{
 		// Named, empty fields: the part cap refuses them before 20 KB.
-		{"tiny named parts", "--b\r\nContent-Disposition: form-data; name=a\r\n\r\n\r\n", postpolicy.CodeMaxPostPreDataLengthExceeded},
+		{"tiny named parts", "--b\r\nContent-Disposition: form-data; name=a\r\n\r\n\r\n", receiver.CodeMaxPostPreDataLengthExceeded},
 		// Named fields of 200 bytes: the 20 KB cap comes first.
-		{"small named parts", "--b\r\nContent-Disposition: form-data; name=a\r\n\r\n" + strings.Repeat("v", 200) + "\r\n", postpolicy.CodeMaxPostPreDataLengthExceeded},
+		{"small named parts", "--b\r\nContent-Disposition: form-data; name=a\r\n\r\n" + strings.Repeat("v", 200) + "\r\n", receiver.CodeMaxPostPreDataLengthExceeded},
 		// Parts without headers have no name: not a form field at all.
-		{"empty parts", "--b\r\n\r\n\r\n", postpolicy.CodeMalformedPOSTRequest},
+		{"empty parts", "--b\r\n\r\n\r\n", receiver.CodeMalformedPOSTRequest},
 		// Header lines without end: the 20 KB (and slack) cap.
-		{"endless headers", "X-A: b\r\n", postpolicy.CodeMaxPostPreDataLengthExceeded},
+		{"endless headers", "X-A: b\r\n", receiver.CodeMaxPostPreDataLengthExceeded},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			unit := tc.unit
@@ -225,18 +226,18 @@ func TestVerifyBodyCutShort(t *testing.T) {
 		name   string
 		at     int // bytes of the body sent
 		err    error
-		verify postpolicy.ErrorCode // Verify's error, or "" for none
-		file   postpolicy.ErrorCode // reading File's error, or "" for none
+		verify receiver.ErrorCode // Verify's error, or "" for none
+		file   receiver.ErrorCode // reading File's error, or "" for none
 	}{
-		{"in the fields, clean end", fieldsEnd - 10, io.EOF, postpolicy.CodeMalformedPOSTRequest, ""},
-		{"in the fields, cut", fieldsEnd - 10, io.ErrUnexpectedEOF, postpolicy.CodeIncompleteBody, ""},
-		{"in the fields, reset", fieldsEnd - 10, reset, postpolicy.CodeIncompleteBody, ""},
-		{"in the file, clean end", fieldsEnd + 80, io.EOF, "", postpolicy.CodeMalformedPOSTRequest},
-		{"in the file, cut", fieldsEnd + 80, io.ErrUnexpectedEOF, "", postpolicy.CodeIncompleteBody},
-		{"in the file, reset", fieldsEnd + 80, reset, "", postpolicy.CodeIncompleteBody},
-		{"after the file's delimiter, cut", delimEnd, io.ErrUnexpectedEOF, "", postpolicy.CodeIncompleteBody},
-		{"after the file's delimiter, reset", delimEnd, reset, "", postpolicy.CodeIncompleteBody},
-		{"in the closing delimiter, cut", delimEnd + 1, io.ErrUnexpectedEOF, "", postpolicy.CodeIncompleteBody},
+		{"in the fields, clean end", fieldsEnd - 10, io.EOF, receiver.CodeMalformedPOSTRequest, ""},
+		{"in the fields, cut", fieldsEnd - 10, io.ErrUnexpectedEOF, receiver.CodeIncompleteBody, ""},
+		{"in the fields, reset", fieldsEnd - 10, reset, receiver.CodeIncompleteBody, ""},
+		{"in the file, clean end", fieldsEnd + 80, io.EOF, "", receiver.CodeMalformedPOSTRequest},
+		{"in the file, cut", fieldsEnd + 80, io.ErrUnexpectedEOF, "", receiver.CodeIncompleteBody},
+		{"in the file, reset", fieldsEnd + 80, reset, "", receiver.CodeIncompleteBody},
+		{"after the file's delimiter, cut", delimEnd, io.ErrUnexpectedEOF, "", receiver.CodeIncompleteBody},
+		{"after the file's delimiter, reset", delimEnd, reset, "", receiver.CodeIncompleteBody},
+		{"in the closing delimiter, cut", delimEnd + 1, io.ErrUnexpectedEOF, "", receiver.CodeIncompleteBody},
 		// The client declared this length: its body is complete as sent,
 		// and the file ended at its delimiter.
 		{"after the file's delimiter, clean end", delimEnd, io.EOF, "", ""},
@@ -309,8 +310,8 @@ func TestVerifyErrorsHoldNoSecrets(t *testing.T) {
 		}
 		return f
 	}
-	verifier := func() *postpolicy.Verifier {
-		return &postpolicy.Verifier{Lookup: postpolicy.Keys(creds, temp), Region: "us-east-1", Now: func() time.Time { return now.Add(time.Minute) }}
+	verifier := func() *receiver.Verifier {
+		return &receiver.Verifier{Lookup: receiver.StaticCredentials(creds, temp), Region: "us-east-1", Now: func() time.Time { return now.Add(time.Minute) }}
 	}
 	set := func(f *postpolicy.Form, name, value string) *postpolicy.Form {
 		g := &postpolicy.Form{URL: f.URL, Fields: append([]postpolicy.Field(nil), f.Fields...)}
@@ -344,37 +345,37 @@ func TestVerifyErrorsHoldNoSecrets(t *testing.T) {
 	}
 	cases := []struct {
 		name string
-		v    func() *postpolicy.Verifier
+		v    func() *receiver.Verifier
 		up   upload
-		code postpolicy.ErrorCode // "" for a non-S3 error (500)
+		code receiver.ErrorCode // "" for a non-S3 error (500)
 	}{
-		{"wrong secret", verifier, upload{form: sign(postpolicy.Credentials{AccessKeyID: creds.AccessKeyID, SecretAccessKey: "another-secret-key-0123456789"}, now)}, postpolicy.CodeSignatureDoesNotMatch},
-		{"tampered signature", verifier, upload{form: set(good, "x-amz-signature", strings.Repeat("0", 64))}, postpolicy.CodeSignatureDoesNotMatch},
-		{"truncated signature", verifier, upload{form: set(good, "x-amz-signature", goodSig[:63])}, postpolicy.CodeSignatureDoesNotMatch},
-		{"tampered policy", verifier, upload{form: set(good, "policy", tamperedPolicy)}, postpolicy.CodeSignatureDoesNotMatch},
-		{"unknown key", verifier, upload{form: sign(postpolicy.Credentials{AccessKeyID: "AKIAUNKNOWNEXAMPLE", SecretAccessKey: secret}, now)}, postpolicy.CodeInvalidAccessKeyID},
-		{"token missing", verifier, upload{form: without(sign(temp, now), "x-amz-security-token")}, postpolicy.CodeInvalidAccessKeyID},
-		{"token mismatch", verifier, upload{form: set(sign(temp, now), "x-amz-security-token", "FQoGZXIvYXdzOTHERTOKEN")}, postpolicy.CodeInvalidToken},
-		{"expired", func() *postpolicy.Verifier {
+		{"wrong secret", verifier, upload{form: sign(postpolicy.Credentials{AccessKeyID: creds.AccessKeyID, SecretAccessKey: "another-secret-key-0123456789"}, now)}, receiver.CodeSignatureDoesNotMatch},
+		{"tampered signature", verifier, upload{form: set(good, "x-amz-signature", strings.Repeat("0", 64))}, receiver.CodeSignatureDoesNotMatch},
+		{"truncated signature", verifier, upload{form: set(good, "x-amz-signature", goodSig[:63])}, receiver.CodeSignatureDoesNotMatch},
+		{"tampered policy", verifier, upload{form: set(good, "policy", tamperedPolicy)}, receiver.CodeSignatureDoesNotMatch},
+		{"unknown key", verifier, upload{form: sign(postpolicy.Credentials{AccessKeyID: "AKIAUNKNOWNEXAMPLE", SecretAccessKey: secret}, now)}, receiver.CodeInvalidAccessKeyID},
+		{"token missing", verifier, upload{form: without(sign(temp, now), "x-amz-security-token")}, receiver.CodeInvalidAccessKeyID},
+		{"token mismatch", verifier, upload{form: set(sign(temp, now), "x-amz-security-token", "FQoGZXIvYXdzOTHERTOKEN")}, receiver.CodeInvalidToken},
+		{"expired", func() *receiver.Verifier {
 			v := verifier()
 			v.Now = func() time.Time { return now.Add(2 * time.Hour) }
 			return v
-		}, upload{form: good}, postpolicy.CodeAccessDenied},
-		{"signed in the future", verifier, upload{form: sign(creds, now.Add(time.Hour))}, postpolicy.CodeRequestTimeTooSkewed},
-		{"condition failed", verifier, upload{form: good, key: "other/a"}, postpolicy.CodeAccessDenied},
-		{"not multipart", verifier, upload{form: good, ct: "application/x-www-form-urlencoded"}, postpolicy.CodePreconditionFailed},
-		{"malformed multipart", verifier, upload{form: good, ct: "multipart/form-data; boundary=notthere"}, postpolicy.CodeMalformedPOSTRequest},
-		{"too large", verifier, upload{form: good, content: strings.Repeat("x", 11)}, postpolicy.CodeEntityTooLarge},
-		{"too small", verifier, upload{form: good, content: "x"}, postpolicy.CodeEntityTooSmall},
-		{"cut short", verifier, upload{form: good, cut: true}, postpolicy.CodeIncompleteBody},
-		{"lookup error", func() *postpolicy.Verifier {
+		}, upload{form: good}, receiver.CodeAccessDenied},
+		{"signed in the future", verifier, upload{form: sign(creds, now.Add(time.Hour))}, receiver.CodeRequestTimeTooSkewed},
+		{"condition failed", verifier, upload{form: good, key: "other/a"}, receiver.CodeAccessDenied},
+		{"not multipart", verifier, upload{form: good, ct: "application/x-www-form-urlencoded"}, receiver.CodePreconditionFailed},
+		{"malformed multipart", verifier, upload{form: good, ct: "multipart/form-data; boundary=notthere"}, receiver.CodeMalformedPOSTRequest},
+		{"too large", verifier, upload{form: good, content: strings.Repeat("x", 11)}, receiver.CodeEntityTooLarge},
+		{"too small", verifier, upload{form: good, content: "x"}, receiver.CodeEntityTooSmall},
+		{"cut short", verifier, upload{form: good, cut: true}, receiver.CodeIncompleteBody},
+		{"lookup error", func() *receiver.Verifier {
 			v := verifier()
 			v.Lookup = func(context.Context, string) (postpolicy.Credentials, error) {
 				return postpolicy.Credentials{}, errors.New("credential backend unavailable")
 			}
 			return v
 		}, upload{form: good}, ""},
-		{"config error", func() *postpolicy.Verifier { return &postpolicy.Verifier{Lookup: postpolicy.Keys(creds)} }, upload{form: good}, ""},
+		{"config error", func() *receiver.Verifier { return &receiver.Verifier{Lookup: receiver.StaticCredentials(creds)} }, upload{form: good}, ""},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -412,7 +413,7 @@ func TestVerifyErrorsHoldNoSecrets(t *testing.T) {
 			if err == nil {
 				t.Fatal("the upload verified")
 			}
-			var e *postpolicy.S3Error
+			var e *receiver.S3Error
 			switch {
 			case tc.code == "" && errors.As(err, &e):
 				t.Fatalf("got %v, want a non-S3 error", err)
@@ -420,7 +421,7 @@ func TestVerifyErrorsHoldNoSecrets(t *testing.T) {
 				t.Fatalf("got %v, want %s", err, tc.code)
 			}
 			rec := httptest.NewRecorder()
-			postpolicy.WriteError(rec, err)
+			receiver.WriteError(rec, err)
 			if tc.code == "" && rec.Code != http.StatusInternalServerError {
 				t.Errorf("answered %d, want 500", rec.Code)
 			}

@@ -1,4 +1,4 @@
-package postpolicytest
+package receiver
 
 import (
 	"context"
@@ -30,9 +30,6 @@ type ObjectInfo struct {
 	LastModified time.Time
 }
 
-// ErrNoSuchKey is returned by a Store's Get for an object it does not hold.
-var ErrNoSuchKey = errors.New("postpolicytest: no such key")
-
 // Store keeps the objects a Handler receives.
 //
 // Put must make the object visible only once body has been read to its end
@@ -53,7 +50,7 @@ type Store interface {
 // BaseHost is set, virtual-hosted style (http://BUCKET.BaseHost/KEY).
 type Handler struct {
 	// Verifier checks every upload. Required.
-	Verifier *postpolicy.Verifier
+	Verifier *Verifier
 	// Store keeps the objects. Required.
 	Store Store
 	// Buckets are the buckets the handler serves; other names answer 404
@@ -116,7 +113,7 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	bucket, key, virtual := h.route(r)
 	if bucket == "" || !h.hasBucket(bucket) {
-		postpolicy.WriteError(w, &postpolicy.S3Error{Code: postpolicy.CodeNoSuchBucket, Status: http.StatusNotFound,
+		WriteError(w, &S3Error{Code: CodeNoSuchBucket, Status: http.StatusNotFound,
 			Message: "The specified bucket does not exist", Extra: []postpolicy.Field{{Name: "BucketName", Value: bucket}}})
 		return
 	}
@@ -127,7 +124,7 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		h.get(w, r, bucket, key)
 	default:
 		w.Header().Set("Allow", "GET, HEAD, POST, OPTIONS")
-		postpolicy.WriteError(w, &postpolicy.S3Error{Code: postpolicy.CodeMethodNotAllowed, Status: http.StatusMethodNotAllowed,
+		WriteError(w, &S3Error{Code: CodeMethodNotAllowed, Status: http.StatusMethodNotAllowed,
 			Message: "The specified method is not allowed against this resource.",
 			Extra:   []postpolicy.Field{{Name: "Method", Value: r.Method}, {Name: "ResourceType", Value: resourceType(key)}}})
 	}
@@ -180,11 +177,11 @@ func (h *Handler) post(w http.ResponseWriter, r *http.Request, bucket string, vi
 // writeError answers err as S3 would, and passes it to ErrorLog when it is
 // not an S3 refusal (and so is answered 500 InternalError).
 func (h *Handler) writeError(w http.ResponseWriter, r *http.Request, err error) {
-	var s3 *postpolicy.S3Error
+	var s3 *S3Error
 	if h.ErrorLog != nil && !errors.As(err, &s3) {
 		h.ErrorLog(r, err)
 	}
-	postpolicy.WriteError(w, err)
+	WriteError(w, err)
 }
 
 // objectURL returns the URL of bucket/key on the server r was sent to.
@@ -203,7 +200,7 @@ func objectURL(r *http.Request, bucket, key string, virtual bool) string {
 func (h *Handler) get(w http.ResponseWriter, r *http.Request, bucket, key string) {
 	info, body, err := h.Store.Get(r.Context(), bucket, key)
 	if errors.Is(err, ErrNoSuchKey) {
-		postpolicy.WriteError(w, &postpolicy.S3Error{Code: postpolicy.CodeNoSuchKey, Status: http.StatusNotFound,
+		WriteError(w, &S3Error{Code: CodeNoSuchKey, Status: http.StatusNotFound,
 			Message: "The specified key does not exist.", Extra: []postpolicy.Field{{Name: "Key", Value: key}}})
 		return
 	}

@@ -1,16 +1,16 @@
-package postpolicy
+package postform
 
 import (
 	"strings"
 	"testing"
 )
 
-// indexFilenameVar must agree with strings.Index, which it replaces.
+// IndexFilenameVar must agree with strings.Index, which it replaces.
 func TestIndexFilenameVar(t *testing.T) {
 	for _, s := range []string{"", "$", "$$", "${filename}", "${filenam", "$${filename}", "a/${filename}",
 		"a/$x/${filename}", "${filename}${filename}", "${file${filename}", "x${filename", "no dollar", "$${filenam$"} {
-		if got, want := indexFilenameVar(s), strings.Index(s, filenameVar); got != want {
-			t.Errorf("indexFilenameVar(%q) = %d, strings.Index says %d", s, got, want)
+		if got, want := IndexFilenameVar(s), strings.Index(s, FilenameVar); got != want {
+			t.Errorf("IndexFilenameVar(%q) = %d, strings.Index says %d", s, got, want)
 		}
 	}
 }
@@ -19,8 +19,8 @@ func FuzzIndexFilenameVar(f *testing.F) {
 	f.Add("uploads/user-42/${filename}")
 	f.Add("$${filename}$")
 	f.Fuzz(func(t *testing.T, s string) {
-		if got, want := indexFilenameVar(s), strings.Index(s, filenameVar); got != want {
-			t.Errorf("indexFilenameVar(%q) = %d, strings.Index says %d", s, got, want)
+		if got, want := IndexFilenameVar(s), strings.Index(s, FilenameVar); got != want {
+			t.Errorf("IndexFilenameVar(%q) = %d, strings.Index says %d", s, got, want)
 		}
 	})
 }

@@ -1,4 +1,4 @@
-package postpolicy_test
+package receiver_test
 
 import (
 	"bytes"
@@ -14,11 +14,13 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/postpolicy/postpolicy"
+	"github.com/postpolicy/postpolicy/receiver"
 )
 
-// FuzzParsePolicy: the strict parser never panics, accepts nothing that is
-// not JSON, answers InvalidPolicyDocument for everything it refuses, and
-// what it accepts survives a round trip through Policy.MarshalJSON.
+// FuzzParsePolicy: the strict parser (postpolicy.ParsePolicy, through
+// ParsePolicy) never panics, accepts nothing that is not JSON, is answered
+// InvalidPolicyDocument for everything it refuses, and what it accepts
+// survives a round trip through Policy.MarshalJSON.
 func FuzzParsePolicy(f *testing.F) {
 	vf := readVerifyCases(f)
 	for _, c := range vf.Cases {
@@ -29,9 +31,9 @@ func FuzzParsePolicy(f *testing.F) {
 	}
 	f.Add([]byte(`{"expiration":"2015-12-29T01:00:00Z","conditions":[]}`))
 	f.Fuzz(func(t *testing.T, doc []byte) {
-		p, err := postpolicy.ParsePolicy(doc)
+		p, err := receiver.ParsePolicy(doc)
 		if err != nil {
-			if !errors.Is(err, postpolicy.CodeInvalidPolicyDocument) {
+			if !errors.Is(err, receiver.CodeInvalidPolicyDocument) {
 				t.Fatalf("error is not InvalidPolicyDocument: %v", err)
 			}
 			return
@@ -76,10 +78,10 @@ func FuzzVerify(f *testing.F) {
 				return
 			}
 		}
-		var s3e *postpolicy.S3Error
+		var s3e *receiver.S3Error
 		if !errors.As(err, &s3e) {
 			t.Fatalf("not an S3Error: %v", err)
 		}
-		postpolicy.WriteError(httptest.NewRecorder(), err)
+		receiver.WriteError(httptest.NewRecorder(), err)
 	})
 }

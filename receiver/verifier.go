@@ -1,45 +1,23 @@
-package postpolicy
+package receiver
 
 import (
 	"context"
 	"crypto/hmac"
-	"crypto/sha256"
-	"encoding/hex"
-	"encoding/xml"
 	"errors"
 	"fmt"
 	"io"
 	"mime"
 	"mime/multipart"
 	"net/http"
-	"net/url"
 	"os"
 	"strconv"
 	"strings"
 	"time"
 	"unicode/utf8"
+
+	"github.com/postpolicy/postpolicy"
+	"github.com/postpolicy/postpolicy/internal/sigv4"
 )
-
-// ErrUnknownAccessKey is returned by a [Verifier]'s Lookup for an access
-// key id it does not know; the Verifier answers InvalidAccessKeyId.
-var ErrUnknownAccessKey = errors.New("postpolicy: unknown access key id")
-
-// ErrVerifierConfig is returned by a [Verifier] without Lookup or Region.
-var ErrVerifierConfig = errors.New("postpolicy: invalid verifier configuration: Lookup and Region are required")
-
-// Keys returns a Verifier Lookup function over a fixed set of credentials.
-func Keys(creds ...Credentials) func(ctx context.Context, accessKeyID string) (Credentials, error) {
-	set := make(map[string]Credentials, len(creds))
-	for _, c := range creds {
-		set[c.AccessKeyID] = c
-	}
-	return func(_ context.Context, id string) (Credentials, error) {
-		if c, ok := set[id]; ok {
-			return c, nil
-		}
-		return Credentials{}, ErrUnknownAccessKey
-	}
-}
 
 // Verifier checks browser uploads the way S3 does, for servers that accept
 // them (S3-compatible stores, gateways, test fakes). It reads the
@@ -76,8 +54,9 @@ func Keys(creds ...Credentials) func(ctx context.Context, accessKeyID string) (C
 type Verifier struct {
 	// Lookup returns the credentials of an access key id, or an error
 	// wrapping ErrUnknownAccessKey. Other errors are returned as they are
-	// and answered as 500 InternalError by WriteError. Required; see Keys.
-	Lookup func(ctx context.Context, accessKeyID string) (Credentials, error)
+	// and answered as 500 InternalError by WriteError. Required; see
+	// StaticCredentials.
+	Lookup func(ctx context.Context, accessKeyID string) (postpolicy.Credentials, error)
 
 	// Region is the region the server answers for; the credential scope
 	// must name it. Required.
@@ -105,110 +84,17 @@ func (v *Verifier) now() time.Time {
 	return time.Now()
 }
 
-// Upload is a browser upload that passed every check that can be made
-// before its file is read.
-type Upload struct {
-	// Bucket is the bucket the upload was posted to.
-	Bucket string
-	// Key is the object key, with ${filename} replaced.
-	Key string
-	// AccessKeyID is the access key that signed the policy.
-	AccessKeyID string
-	// Policy is the verified, parsed policy.
-	Policy Policy
-	// Fields are the fields received before the file, in order, names as
-	// sent and ${filename} replaced in the values.
-	Fields []Field
-	// Filename is the file name the browser sent with the file part, as
-	// sent (it may hold a path); empty when it sent none.
-	Filename string
-	// File is the file's content, from Verifier.Verify (nil from
-	// VerifyFields). Reading it enforces content-length-range: it returns
-	// an *S3Error (EntityTooLarge, EntityTooSmall, IncompleteBody,
-	// MalformedPOSTRequest) instead of the last bytes or io.EOF when the
-	// file breaks it or the body ends before the file does. A server must
-	// read File to io.EOF, and store the object only then. The
-	// EntityTooLarge error's ProposedSize is the number of bytes read when
-	// the maximum was passed: a lower bound of the file's size, since the
-	// rest is never read.
-	File io.Reader
-
-	minSize, maxSize int64
-	file             *fileReader
-}
-
-// Get returns the value of the field named name (compared
-// case-insensitively, as S3 does) and whether it was sent.
-func (u *Upload) Get(name string) (string, bool) {
-	return fieldValue(u.Fields, name)
-}
-
-// ContentType returns the Content-Type field, which S3 stores as the
-// object's Content-Type, or "" when none was sent (S3 then stores
-// binary/octet-stream).
-func (u *Upload) ContentType() string {
-	v, _ := u.Get("Content-Type")
-	return v
-}
-
-// Metadata returns the x-amz-meta-* fields, in order, with their names in
-// lower case as S3 stores them.
-func (u *Upload) Metadata() []Field {
-	var m []Field
-	for _, f := range u.Fields {
-		if hasPrefixFold(f.Name, "x-amz-meta-") {
-			m = append(m, Field{strings.ToLower(f.Name), f.Value})
-		}
+func (v *Verifier) service() string {
+	if v.Service == "" {
+		return "s3"
 	}
-	return m
+	return v.Service
 }
 
-// Size returns the number of file bytes read from File so far.
-func (u *Upload) Size() int64 {
-	if u.file == nil {
-		return 0
-	}
-	return u.file.n
-}
-
-// CheckSize checks a file size against the policy's content-length-range
-// conditions, for servers that read the file themselves (after
-// VerifyFields): EntityTooLarge or EntityTooSmall, or nil.
-func (u *Upload) CheckSize(n int64) error {
-	if n > u.maxSize {
-		return tooLarge(n, u.maxSize)
-	}
-	if n < u.minSize {
-		return tooSmall(n, u.minSize)
-	}
-	return nil
-}
-
-func tooLarge(n, max int64) *S3Error {
-	return s3err(CodeEntityTooLarge, http.StatusBadRequest, "Your proposed upload exceeds the maximum allowed size",
-		Field{"ProposedSize", strconv.FormatInt(n, 10)}, Field{"MaxSizeAllowed", strconv.FormatInt(max, 10)})
-}
-
-func tooSmall(n, min int64) *S3Error {
-	return s3err(CodeEntityTooSmall, http.StatusBadRequest, "Your proposed upload is smaller than the minimum allowed size",
-		Field{"ProposedSize", strconv.FormatInt(n, 10)}, Field{"MinSizeAllowed", strconv.FormatInt(min, 10)})
-}
-
-// fieldValue returns the value of the field named name, compared
-// case-insensitively.
-func fieldValue(fields []Field, name string) (string, bool) {
-	for _, f := range fields {
-		if strings.EqualFold(f.Name, name) {
-			return f.Value, true
-		}
-	}
-	return "", false
-}
-
-// The fields a signed POST must carry, in the order they are checked.
-var requiredFields = []string{"key", "policy", "x-amz-algorithm", "x-amz-credential", "x-amz-date", "x-amz-signature"}
-
-const maxKeyLen = 1024 // "The name for a key is a sequence of Unicode characters whose UTF-8 encoding is at most 1,024 bytes long."
+// maxKeyLen is the longest key S3 stores: "The name for a key is a
+// sequence of Unicode characters whose UTF-8 encoding is at most 1,024
+// bytes long" (Naming Amazon S3 objects).
+const maxKeyLen = 1024
 
 // VerifyFields checks the fields of an upload, as received before its file
 // (names as sent, in order), for a POST to bucket: every check of the
@@ -216,67 +102,25 @@ const maxKeyLen = 1024 // "The name for a key is a sequence of Unicode character
 // does. filename is the file part's file name ("" when it has none). It is
 // for servers that parse the multipart body themselves; most call Verify.
 // Errors are *S3Error values, except those of Lookup.
-func (v *Verifier) VerifyFields(ctx context.Context, bucket string, fields []Field, filename string) (*Upload, error) {
+func (v *Verifier) VerifyFields(ctx context.Context, bucket string, fields []postpolicy.Field, filename string) (*Upload, error) {
 	if v.Lookup == nil || v.Region == "" {
 		return nil, ErrVerifierConfig
 	}
-	// 1. Single-valued fields, key and authentication fields present.
-	for i, f := range fields {
-		for _, g := range fields[:i] {
-			if strings.EqualFold(f.Name, g.Name) {
-				return nil, s3err(CodeInvalidArgument, http.StatusBadRequest,
-					"POST form field "+strconv.Quote(f.Name)+" appears more than once; fields must be single-valued.",
-					Field{"ArgumentName", f.Name})
-			}
-		}
+	// 1 and 2: the fields, the algorithm, the date and the credential
+	// scope.
+	if err := CheckFields(fields); err != nil {
+		return nil, err
 	}
-	anonymous := true
-	for _, name := range requiredFields[1:] {
-		if _, ok := fieldValue(fields, name); ok {
-			anonymous = false
-		}
-	}
-	if anonymous {
-		return nil, s3err(CodeAccessDenied, http.StatusForbidden, "Access Denied")
-	}
-	for _, name := range requiredFields {
-		if val, ok := fieldValue(fields, name); !ok || val == "" {
-			return nil, s3err(CodeInvalidArgument, http.StatusBadRequest,
-				"Bucket POST must contain a field named '"+name+"'.  If it is specified, please check the order of the fields.",
-				Field{"ArgumentName", name}, Field{"ArgumentValue", ""})
-		}
-	}
-	get := func(name string) string { v, _ := fieldValue(fields, name); return v }
-	policyText, signature := get("policy"), get("x-amz-signature")
-
-	// 2. Algorithm, date and credential scope.
-	if alg := get("x-amz-algorithm"); alg != Algorithm {
-		return nil, s3err(CodeInvalidArgument, http.StatusBadRequest, "X-Amz-Algorithm only supports \""+Algorithm+"\"",
-			Field{"ArgumentName", "x-amz-algorithm"}, Field{"ArgumentValue", alg})
-	}
-	amzDate := get("x-amz-date")
-	signedAt, err := time.Parse("20060102T150405Z", amzDate)
-	if err != nil {
-		return nil, s3err(CodeInvalidArgument, http.StatusBadRequest, "X-Amz-Date must be in the ISO8601 Long Format \"yyyyMMdd'T'HHmmss'Z'\"",
-			Field{"ArgumentName", "x-amz-date"}, Field{"ArgumentValue", amzDate})
-	}
-	credential := get("x-amz-credential")
+	get := func(name string) string { v, _ := postpolicy.Fields(fields).Get(name); return v }
+	policyText, signature, amzDate, credential := get("policy"), get("x-amz-signature"), get("x-amz-date"), get("x-amz-credential")
+	signedAt, _ := time.Parse(sigv4.TimeLayout, amzDate) // CheckFields parsed it
 	scope := strings.Split(credential, "/")
-	service := v.Service
-	if service == "" {
-		service = "s3"
-	}
+	service := v.service()
 	switch {
-	case len(scope) != 5 || scope[0] == "":
-		return nil, scopeErr(credential, "the credential must be ACCESSKEYID/YYYYMMDD/REGION/SERVICE/aws4_request")
-	case scope[1] != amzDate[:8]:
-		return nil, scopeErr(credential, "the credential date "+strconv.Quote(scope[1])+" is not the date of x-amz-date "+strconv.Quote(amzDate))
 	case scope[2] != v.Region:
-		return nil, scopeErr(credential, "the region "+strconv.Quote(scope[2])+" is wrong; expecting "+strconv.Quote(v.Region), Field{"Region", v.Region})
+		return nil, scopeErr(credential, "the region "+strconv.Quote(scope[2])+" is wrong; expecting "+strconv.Quote(v.Region), postpolicy.Field{Name: "Region", Value: v.Region})
 	case scope[3] != service:
 		return nil, scopeErr(credential, "the service "+strconv.Quote(scope[3])+" is wrong; expecting "+strconv.Quote(service))
-	case scope[4] != "aws4_request":
-		return nil, scopeErr(credential, "the credential must end with aws4_request")
 	}
 	accessKeyID := scope[0]
 
@@ -284,31 +128,27 @@ func (v *Verifier) VerifyFields(ctx context.Context, bucket string, fields []Fie
 	creds, err := v.Lookup(ctx, accessKeyID)
 	if errors.Is(err, ErrUnknownAccessKey) {
 		return nil, s3err(CodeInvalidAccessKeyID, http.StatusForbidden, "The AWS Access Key Id you provided does not exist in our records.",
-			Field{"AWSAccessKeyId", accessKeyID})
+			postpolicy.Field{Name: "AWSAccessKeyId", Value: accessKeyID})
 	}
 	if err != nil {
-		return nil, fmt.Errorf("postpolicy: looking up access key %q: %w", accessKeyID, err)
+		return nil, fmt.Errorf("receiver: looking up access key %q: %w", accessKeyID, err)
 	}
-	token, hasToken := fieldValue(fields, "x-amz-security-token")
+	token, hasToken := postpolicy.Fields(fields).Get("x-amz-security-token")
 	switch {
 	case creds.SessionToken != "" && !hasToken:
 		return nil, s3err(CodeInvalidAccessKeyID, http.StatusForbidden, "The AWS Access Key Id you provided does not exist in our records.",
-			Field{"AWSAccessKeyId", accessKeyID})
+			postpolicy.Field{Name: "AWSAccessKeyId", Value: accessKeyID})
 	case hasToken && !hmac.Equal([]byte(token), []byte(creds.SessionToken)):
 		return nil, s3err(CodeInvalidToken, http.StatusBadRequest, "The provided token is malformed or otherwise invalid.")
 	}
 
 	// 4. The signature over the policy text as received.
-	key := DeriveSigningKey(creds.SecretAccessKey, signedAt, v.Region, service)
-	m := hmac.New(sha256.New, key)
-	m.Write([]byte(policyText))
-	var sum [sha256.Size]byte
-	var want [2 * sha256.Size]byte
-	hex.Encode(want[:], m.Sum(sum[:0]))
+	want := sigv4.Signature(sigv4.DeriveKey(creds.SecretAccessKey, scope[1], v.Region, service), []byte(policyText))
 	if !hmac.Equal(want[:], []byte(signature)) {
 		return nil, s3err(CodeSignatureDoesNotMatch, http.StatusForbidden,
 			"The request signature we calculated does not match the signature you provided. Check your key and signing method.",
-			Field{"AWSAccessKeyId", accessKeyID}, Field{"StringToSign", policyText}, Field{"SignatureProvided", signature})
+			postpolicy.Field{Name: "AWSAccessKeyId", Value: accessKeyID}, postpolicy.Field{Name: "StringToSign", Value: policyText},
+			postpolicy.Field{Name: "SignatureProvided", Value: signature})
 	}
 
 	// 5. Only now decode and parse the policy.
@@ -320,135 +160,47 @@ func (v *Verifier) VerifyFields(ctx context.Context, bucket string, fields []Fie
 	// 6. The clock.
 	now := v.now()
 	if !now.Before(pol.Expiration) {
-		return nil, policyFailed("Policy expired.")
+		return nil, policyFailed("Policy expired.", nil)
 	}
 	skew, maxAge := v.ClockSkew, v.MaxDateAge
 	if skew == 0 {
 		skew = 15 * time.Minute
 	}
 	if maxAge == 0 {
-		maxAge = maxPolicyLifetime
+		maxAge = 7 * 24 * time.Hour
 	}
 	if signedAt.Sub(now) > skew {
 		return nil, s3err(CodeRequestTimeTooSkewed, http.StatusForbidden, "The difference between the request time and the server's time is too large.",
-			Field{"RequestTime", amzDate}, Field{"ServerTime", now.UTC().Format(time.RFC3339)})
+			postpolicy.Field{Name: "RequestTime", Value: amzDate}, postpolicy.Field{Name: "ServerTime", Value: now.UTC().Format(time.RFC3339)})
 	}
 	if now.Sub(signedAt) > maxAge {
-		return nil, policyFailed("Policy expired.")
+		return nil, policyFailed("Policy expired.", nil)
 	}
 
 	// 7. ${filename}.
 	u := &Upload{Bucket: bucket, AccessKeyID: accessKeyID, Policy: pol, Filename: filename}
-	u.Fields = expandFilename(fields, filename)
+	u.Fields = ExpandFilename(fields, filename)
 	u.Key, _ = u.Get("key")
 	if !utf8.ValidString(u.Key) {
 		return nil, s3err(CodeInvalidArgument, http.StatusBadRequest, "Object keys must be valid UTF-8.",
-			Field{"ArgumentName", "key"})
+			postpolicy.Field{Name: "ArgumentName", Value: "key"})
 	}
 	if len(u.Key) > maxKeyLen {
-		return nil, s3err(CodeKeyTooLong, http.StatusBadRequest, "Your key is too long", Field{"Size", strconv.Itoa(len(u.Key))}, Field{"MaxSizeAllowed", strconv.Itoa(maxKeyLen)})
+		return nil, s3err(CodeKeyTooLong, http.StatusBadRequest, "Your key is too long",
+			postpolicy.Field{Name: "Size", Value: strconv.Itoa(len(u.Key))}, postpolicy.Field{Name: "MaxSizeAllowed", Value: strconv.Itoa(maxKeyLen)})
 	}
 
 	// 8. Every condition, and 9. coverage.
-	u.minSize, u.maxSize = 0, maxInt64
-	if err := checkConditions(pol.Conditions, bucket, u.Fields, &u.minSize, &u.maxSize); err != nil {
-		return nil, err
+	var err2 error
+	if u.minSize, u.maxSize, err2 = checkConditions(pol.Conditions, bucket, u.Fields); err2 != nil {
+		return nil, err2
 	}
 	return u, nil
 }
 
-const maxInt64 = 1<<63 - 1
-
-func scopeErr(credential, reason string, extra ...Field) *S3Error {
+func scopeErr(credential, reason string, extra ...postpolicy.Field) *S3Error {
 	return s3err(CodeInvalidArgument, http.StatusBadRequest, "Error parsing the X-Amz-Credential parameter; "+reason,
-		append([]Field{{"ArgumentName", "x-amz-credential"}, {"ArgumentValue", credential}}, extra...)...)
-}
-
-// expandFilename returns fields with ${filename} replaced by the file's
-// name: the text after its last '/' or '\' ("sigv4-HTTPPOSTForms": the
-// variable "is automatically replaced with the name of the file provided by
-// the user and is recognized by all form fields"). Without a file name the
-// variable stays as it is, as S3 was observed to do.
-func expandFilename(fields []Field, filename string) []Field {
-	out := make([]Field, len(fields))
-	copy(out, fields)
-	if filename == "" {
-		return out
-	}
-	base := filename
-	if i := strings.LastIndexAny(base, `/\`); i >= 0 {
-		base = base[i+1:]
-	}
-	for i := range out {
-		if strings.Contains(out[i].Value, filenameVar) {
-			out[i].Value = strings.ReplaceAll(out[i].Value, filenameVar, base)
-		}
-	}
-	return out
-}
-
-// checkConditions checks every condition against the fields and then the
-// coverage rule, and narrows [min, max] to the content-length-range.
-func checkConditions(conds []Condition, bucket string, fields []Field, min, max *int64) error {
-	for _, c := range conds {
-		switch c.op {
-		case OpContentLengthRange:
-			*min, *max = maxOf(*min, c.min), minOf(*max, c.max)
-			continue
-		case OpEq, OpStartsWith:
-		default:
-			continue
-		}
-		var got string
-		var ok bool
-		if strings.EqualFold(c.field, "bucket") {
-			got, ok = bucket, true
-			if sent, present := fieldValue(fields, "bucket"); present && sent != bucket {
-				ok = false
-			}
-		} else {
-			got, ok = fieldValue(fields, c.field)
-		}
-		pass := ok && (c.op == OpEq && got == c.value || c.op == OpStartsWith && startsWithMatch(c.field, got, c.value))
-		if !pass {
-			return policyFailed("Policy Condition failed: " + c.String())
-		}
-	}
-	covered := func(name string) bool {
-		for _, c := range conds {
-			if (c.op == OpEq || c.op == OpStartsWith) && strings.EqualFold(c.field, name) {
-				return true
-			}
-		}
-		return false
-	}
-	for _, f := range fields {
-		n := strings.ToLower(f.Name)
-		if n == "policy" || n == "x-amz-signature" || n == "file" || strings.HasPrefix(n, "x-ignore-") {
-			continue
-		}
-		if !covered(n) {
-			return policyFailed("Extra input fields: " + n)
-		}
-	}
-	if !covered("bucket") {
-		return policyFailed("Extra input fields: bucket")
-	}
-	return nil
-}
-
-func maxOf(a, b int64) int64 {
-	if a > b {
-		return a
-	}
-	return b
-}
-
-func minOf(a, b int64) int64 {
-	if a < b {
-		return a
-	}
-	return b
+		append([]postpolicy.Field{{Name: "ArgumentName", Value: "x-amz-credential"}, {Name: "ArgumentValue", Value: credential}}, extra...)...)
 }
 
 // Verify reads a browser upload posted to bucket, as a stream, and checks
@@ -461,7 +213,7 @@ func minOf(a, b int64) int64 {
 // Errors are *S3Error values (write them with [WriteError]), except those
 // of Lookup.
 //
-// Verify reads at most about [MaxPreFileSize] bytes and [MaxPreFileParts]
+// Verify reads at most about [postpolicy.MaxPreFileSize] bytes and [MaxPreFileParts]
 // fields before the file (MaxPostPreDataLengthExceeded beyond), so memory
 // does not grow with what a client sends; the file is never buffered. A
 // body that cannot be read to its end (the client went away, sent less
@@ -471,22 +223,22 @@ func (v *Verifier) Verify(r *http.Request, bucket string) (*Upload, error) {
 	mediaType, params, err := mime.ParseMediaType(r.Header.Get("Content-Type"))
 	if err != nil || mediaType != "multipart/form-data" {
 		return nil, s3err(CodePreconditionFailed, http.StatusPreconditionFailed, "At least one of the pre-conditions you specified did not hold",
-			Field{"Condition", "Bucket POST must be of the enclosure-type multipart/form-data"})
+			postpolicy.Field{Name: "Condition", Value: "Bucket POST must be of the enclosure-type multipart/form-data"})
 	}
 	boundary := params["boundary"]
 	if boundary == "" {
 		return nil, malformed()
 	}
-	body := &preFileReader{r: r.Body, limit: MaxPreFileSize + preFileSlack}
+	body := &preFileReader{r: r.Body, limit: postpolicy.MaxPreFileSize + preFileSlack}
 	mr := multipart.NewReader(body, boundary)
 	delimLen := len("--"+boundary) + 2
-	var fields []Field
+	var fields []postpolicy.Field
 	size := 0
 	for {
 		part, err := mr.NextRawPart()
 		if err == io.EOF {
 			return nil, s3err(CodeIncorrectNumberOfFilesInPOST, http.StatusBadRequest, "POST requires exactly one file upload per request.",
-				Field{"FileCount", "0"})
+				postpolicy.Field{Name: "FileCount", Value: "0"})
 		}
 		if err != nil {
 			return nil, body.failure()
@@ -497,7 +249,7 @@ func (v *Verifier) Verify(r *http.Request, bucket string) (*Upload, error) {
 		}
 		size += delimLen + headerLen(part) + 2
 		if strings.EqualFold(name, "file") {
-			if size > MaxPreFileSize {
+			if size > postpolicy.MaxPreFileSize {
 				return nil, preFileTooLarge()
 			}
 			if !hasFilename {
@@ -515,15 +267,15 @@ func (v *Verifier) Verify(r *http.Request, bucket string) (*Upload, error) {
 		if len(fields) == MaxPreFileParts {
 			return nil, tooManyPreFileParts()
 		}
-		value, err := io.ReadAll(io.LimitReader(part, int64(MaxPreFileSize-size)+1))
+		value, err := io.ReadAll(io.LimitReader(part, int64(postpolicy.MaxPreFileSize-size)+1))
 		if err != nil {
 			return nil, body.failure()
 		}
 		size += len(value) + 2
-		if size > MaxPreFileSize {
+		if size > postpolicy.MaxPreFileSize {
 			return nil, preFileTooLarge()
 		}
-		fields = append(fields, Field{name, string(value)})
+		fields = append(fields, postpolicy.Field{Name: name, Value: string(value)})
 	}
 }
 
@@ -531,7 +283,7 @@ func (v *Verifier) Verify(r *http.Request, bucket string) (*Upload, error) {
 // file; one more is answered MaxPostPreDataLengthExceeded, the code S3 gives
 // for too much data before the file.
 //
-// S3 documents no count, only its 20 KB ([MaxPreFileSize]), which by itself
+// S3 documents no count, only its 20 KB ([postpolicy.MaxPreFileSize]), which by itself
 // bounds the fields: each costs at least its delimiter and a
 // Content-Disposition header, so crafted, nearly empty parts fit about 400
 // times. The count makes that bound explicit, independent of how bytes are
@@ -555,13 +307,13 @@ func malformed() *S3Error {
 func preFileTooLarge() *S3Error {
 	return s3err(CodeMaxPostPreDataLengthExceeded, http.StatusBadRequest,
 		"Your POST request fields preceding the upload file was too large.",
-		Field{"MaxPostPreDataLengthBytes", strconv.Itoa(MaxPreFileSize)})
+		postpolicy.Field{Name: "MaxPostPreDataLengthBytes", Value: strconv.Itoa(postpolicy.MaxPreFileSize)})
 }
 
 func tooManyPreFileParts() *S3Error {
 	return s3err(CodeMaxPostPreDataLengthExceeded, http.StatusBadRequest,
 		"Your POST request has too many fields preceding the upload file.",
-		Field{"MaxPostPreDataParts", strconv.Itoa(MaxPreFileParts)})
+		postpolicy.Field{Name: "MaxPostPreDataParts", Value: strconv.Itoa(MaxPreFileParts)})
 }
 
 // incompleteBody is the answer to a body that could not be read to its
@@ -612,7 +364,7 @@ type preFileReader struct {
 	readErr error
 }
 
-var errPreFileLimit = errors.New("postpolicy: pre-file data limit reached")
+var errPreFileLimit = errors.New("receiver: pre-file data limit reached")
 
 func (p *preFileReader) Read(b []byte) (int, error) {
 	if p.limit >= 0 {
@@ -697,62 +449,4 @@ func (f *fileReader) end() error {
 		return incompleteBody(f.body.readErr)
 	}
 	return nil
-}
-
-// Respond writes S3's answer to a stored upload: a 303 See Other to
-// success_action_redirect, with bucket, key and etag added to its query,
-// when that field holds an absolute http(s) URL; otherwise the status of
-// success_action_status: 200 with an empty body, 201 with a PostResponse
-// XML document (Location, Bucket, Key, ETag), or, by default and for any
-// other value, 204 No Content. etag is the stored object's ETag without
-// quotes; location its URL.
-func (u *Upload) Respond(w http.ResponseWriter, etag, location string) {
-	quoted := `"` + etag + `"`
-	h := w.Header()
-	h.Set("ETag", quoted)
-	if location != "" {
-		h.Set("Location", location)
-	}
-	redirect, ok := u.Get("success_action_redirect")
-	if !ok {
-		redirect, ok = u.Get("redirect")
-	}
-	if ok {
-		if to, err := url.Parse(redirect); err == nil && (to.Scheme == "http" || to.Scheme == "https") && to.Host != "" {
-			q := url.Values{"bucket": {u.Bucket}, "key": {u.Key}, "etag": {quoted}}.Encode()
-			if to.RawQuery != "" {
-				to.RawQuery += "&" + q
-			} else {
-				to.RawQuery = q
-			}
-			h.Set("Location", to.String())
-			w.WriteHeader(http.StatusSeeOther)
-			return
-		}
-	}
-	status, _ := u.Get("success_action_status")
-	switch status {
-	case "200":
-		w.WriteHeader(http.StatusOK)
-	case "201":
-		body, err := xml.Marshal(postResponse{Location: location, Bucket: u.Bucket, Key: u.Key, ETag: quoted})
-		if err != nil {
-			w.WriteHeader(http.StatusCreated)
-			return
-		}
-		h.Set("Content-Type", "application/xml")
-		w.WriteHeader(http.StatusCreated)
-		w.Write([]byte(xml.Header))
-		w.Write(body)
-	default:
-		w.WriteHeader(http.StatusNoContent)
-	}
-}
-
-type postResponse struct {
-	XMLName  xml.Name `xml:"PostResponse"`
-	Location string   `xml:"Location"`
-	Bucket   string   `xml:"Bucket"`
-	Key      string   `xml:"Key"`
-	ETag     string   `xml:"ETag"`
 }

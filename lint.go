@@ -1,0 +1,869 @@
+package postpolicy
+
+import (
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"math"
+	"net/netip"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"github.com/postpolicy/postpolicy/internal/postform"
+)
+
+// This file holds the policy lint: the rules S3 applies to a POST policy,
+// checked before signing, each defined once in the table checks below.
+// Validate, Lint, LintForm, Signer.Sign and a Template's Sign all run the
+// same table through the same linter; a Template only spares the checks
+// of its fixed conditions on their own, which it ran when it was
+// prepared and whose inputs cannot change.
+
+// Rule identifies the rule a [Problem] is about. The values are stable and
+// meant for tests and programs; the problem's Detail is for people.
+type Rule string
+
+// The rules the lint checks. Each names the S3 behaviour it follows; the
+// sources are the AWS pages "Creating a POST Policy"
+// (https://docs.aws.amazon.com/AmazonS3/latest/API/sigv4-HTTPPOSTConstructPolicy.html),
+// "Creating an HTML Form"
+// (https://docs.aws.amazon.com/AmazonS3/latest/API/sigv4-HTTPPOSTForms.html)
+// and "POST Object"
+// (https://docs.aws.amazon.com/AmazonS3/latest/API/RESTObjectPOST.html), and
+// S3 answers recorded in public test suites and issues, as noted.
+const (
+	// RuleExpirationMissing: "The POST policy always contains the
+	// expiration and conditions elements."
+	RuleExpirationMissing Rule = "expiration-missing"
+	// RuleExpirationPassed: the expiration is not after the signing time,
+	// so S3 answers "Invalid according to Policy: Policy expired."
+	RuleExpirationPassed Rule = "expiration-passed"
+	// RuleExpirationOverSevenDays (a warning): the expiration is more than
+	// 7 days after the signing time. SigV4 limits presigned URLs to 7 days
+	// and the AWS Ruby SDK documents the same cap for POST; whether S3
+	// enforces it on POST is not documented, so this is only a warning.
+	RuleExpirationOverSevenDays Rule = "expiration-over-7-days"
+	// RuleExpirationYear: the expiration's year (in UTC) is not between 0000
+	// and 9999. The expiration's documented ISO 8601 form has a four-digit
+	// year, and ParsePolicy refuses any other.
+	RuleExpirationYear Rule = "expiration-year"
+	// RuleInvalidCondition: a zero Condition, built without a constructor.
+	RuleInvalidCondition Rule = "invalid-condition"
+	// RuleFieldName: a field name that is empty, starts with "$" (the
+	// encoder adds it), names content-length-range, or holds characters
+	// that cannot appear in a multipart form field name.
+	RuleFieldName Rule = "field-name"
+	// RuleInvalidUTF8: the policy is a UTF-8 document; a name or value that
+	// is not valid UTF-8 cannot be signed as given.
+	RuleInvalidUTF8 Rule = "invalid-utf8"
+	// RuleNotInPolicy: policy, x-amz-signature and file are never checked
+	// against the policy ("Each form field that you specify in a form
+	// (except x-amz-signature, file, policy, and field names that have an
+	// x-ignore- prefix) must appear in the list of conditions"), so a
+	// condition on them is a mistake.
+	RuleNotInPolicy Rule = "not-in-policy"
+	// RuleSignerField: x-amz-algorithm, x-amz-credential, x-amz-date and
+	// x-amz-security-token are added by the Signer, with their conditions.
+	RuleSignerField Rule = "signer-field"
+	// RuleExactMatchOnly: starts-with on a field that allows only an exact
+	// match: bucket, success_action_status, and the x-amz-* fields other
+	// than x-amz-meta-* (the condition table of "Creating a POST Policy").
+	RuleExactMatchOnly Rule = "exact-match-only"
+	// RuleFilenameInCondition: ${filename} in a condition's value. S3
+	// replaces ${filename} in the form field before checking the policy, so
+	// the condition compares the file's real name with the literal text and
+	// fails; constrain the text before it with starts-with ([Key] does).
+	RuleFilenameInCondition Rule = "filename-in-condition"
+	// RuleRangeNegative: a content-length-range bound below zero; S3 answers
+	// 400 InvalidPolicyDocument (recorded by ceph/s3-tests,
+	// test_post_object_invalid_content_length_argument).
+	RuleRangeNegative Rule = "range-negative"
+	// RuleRangeInverted: content-length-range with min > max, or two ranges
+	// that do not overlap: no file can satisfy them.
+	RuleRangeInverted Rule = "range-inverted"
+	// RuleRangeOverFiveGiB (a warning): a maximum above 5 GiB. S3 stores at
+	// most 5 GiB from a single request ("Upload an object in a single
+	// operation ... up to 5 GB", Uploading objects), so the larger bound
+	// promises uploads S3 will not take.
+	RuleRangeOverFiveGiB Rule = "range-over-5gib"
+	// RuleBucketMissing: no exact-match bucket condition. The Signer needs
+	// the bucket for the form's URL, and S3-compatible servers such as MinIO
+	// and Versity treat the bucket as a form field that must be covered
+	// ("Extra input fields: bucket").
+	RuleBucketMissing Rule = "bucket-missing"
+	// RuleBucketName: the bucket name breaks S3's naming rules (3 to 63
+	// characters of a-z, 0-9, '.' and '-', starting and ending with a letter
+	// or digit, no "..", not an IP address, none of the reserved prefixes
+	// and suffixes), from "General purpose bucket naming rules".
+	RuleBucketName Rule = "bucket-name"
+	// RuleKeyMissing: no condition on key. Every POST must carry a key field
+	// ("Bucket POST must contain a field named 'key'") and every field needs
+	// a condition.
+	RuleKeyMissing Rule = "key-missing"
+	// RuleConditionWithoutField: a condition on a field that neither the form
+	// nor the page sends. S3 fails it even with an empty starts-with prefix:
+	// "Invalid according to Policy: Policy Condition failed".
+	RuleConditionWithoutField Rule = "condition-without-field"
+	// RuleFieldWithoutCondition: a form field with no condition. S3 answers
+	// "Invalid according to Policy: Extra input fields: <name>".
+	RuleFieldWithoutCondition Rule = "field-without-condition"
+	// RuleConflict: conditions on one field that no value can satisfy
+	// together, or a form value that fails a condition on its own field.
+	RuleConflict Rule = "conflict"
+	// RuleFieldValue: a value S3 rejects or ignores for a known field: an
+	// unknown canned ACL, server-side encryption or checksum algorithm, a
+	// checksum digest of the wrong length (errors); a success_action_status
+	// other than 200, 201 or 204, a success_action_redirect that is not an
+	// absolute http(s) URL, an unknown storage class (warnings: S3 ignores
+	// the first two, and S3-compatible stores have their own classes).
+	RuleFieldValue Rule = "field-value"
+	// RulePreFileSize: "The form data and boundaries (excluding the contents
+	// of the file) cannot exceed 20 KB"; S3 answers
+	// MaxPostPreDataLengthExceeded (20,480 bytes recorded).
+	RulePreFileSize Rule = "pre-file-size"
+)
+
+// A Problem is one reason S3 would reject a policy, or, when Warning is
+// set, would accept it but probably not do what its author meant.
+//
+// [Policy.Validate] and [Signer.Sign] return the problems that are not
+// warnings joined with [errors.Join]; each matches [ErrInvalidPolicy] with
+// [errors.Is] and can be extracted with [errors.As]. Problems never contain
+// secrets: they name fields and rules and quote policy values, which the
+// policy sends to the browser anyway.
+type Problem struct {
+	// Field is the form field the problem is about, as written in the
+	// policy, or a policy element such as "expiration"; empty when the
+	// problem concerns no single field.
+	Field string
+	// Rule identifies the rule broken.
+	Rule Rule
+	// Detail explains the problem and, where known, what S3 would answer.
+	Detail string
+	// Warning marks a problem that does not make S3 reject the policy.
+	Warning bool
+}
+
+// Error returns "postpolicy: <field>: <detail> (rule <rule>)", with
+// "warning: " before the field for warnings.
+func (p Problem) Error() string {
+	s := "postpolicy: "
+	if p.Warning {
+		s += "warning: "
+	}
+	if p.Field != "" {
+		s += p.Field + ": "
+	}
+	return s + p.Detail + " (rule " + string(p.Rule) + ")"
+}
+
+// Is reports whether target is [ErrInvalidPolicy] and p is not a warning.
+func (p Problem) Is(target error) bool {
+	return target == ErrInvalidPolicy && !p.Warning
+}
+
+// joinProblems returns the problems that are not warnings as one error, or
+// nil when there are none.
+func joinProblems(ps []Problem) error {
+	var errs []error
+	for _, p := range ps {
+		if !p.Warning {
+			errs = append(errs, p)
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// checkID names one check of the table.
+type checkID uint8
+
+// The checks. A Rule may be made of several checks (RuleFieldValue has one
+// per field it knows), each with its own severity.
+const (
+	checkExpirationMissing checkID = iota
+	checkExpirationYear
+	checkExpirationPassed
+	checkExpirationOverSevenDays
+	checkInvalidCondition
+	checkFieldName
+	checkNameUTF8
+	checkValueUTF8
+	checkNotInPolicy
+	checkSignerField
+	checkFormValueLineBreak
+	checkExactMatchOnly
+	checkFilenameInCondition
+	checkBucketName
+	checkKeyEmpty
+	checkACL
+	checkSuccessActionStatus
+	checkRedirect
+	checkStorageClass
+	checkServerSideEncryption
+	checkChecksumAlgorithm
+	checkChecksumDigest
+	checkRangeNegative
+	checkRangeInverted
+	checkRangeOverFiveGiB
+	checkBucketMissing
+	checkKeyMissing
+	checkRangesDisjoint
+	checkChecksumWithoutDigest
+	checkFormValueTwice
+	checkEqTwice
+	checkFormValueFails
+	checkPrefixAgainstEq
+	checkPrefixesDisjoint
+	checkConditionWithoutField
+	checkPreFileSize
+	numChecks
+)
+
+// dependence says what a check looks at. A check on the shape looks only
+// at the policy's structure: field names, operators, where values come
+// from, which fields repeat. A check on values looks at the values too.
+type dependence uint8
+
+const (
+	onShape dependence = iota + 1
+	onValues
+)
+
+// checkDef is one check of the table.
+type checkDef struct {
+	rule    Rule
+	warning bool
+	on      dependence
+	// off turns the check off. It is false in every check of the
+	// package; the mutation tests set it, to show that every path runs
+	// this table (TestMutationsReachEveryPath).
+	off bool
+}
+
+// checks is the rule table. Every problem the lint reports comes from
+// report with one of these entries, which gives it its rule and severity.
+var checks = [numChecks]checkDef{
+	checkExpirationMissing:       {RuleExpirationMissing, false, onShape, false},
+	checkExpirationYear:          {RuleExpirationYear, false, onValues, false},
+	checkExpirationPassed:        {RuleExpirationPassed, false, onValues, false},
+	checkExpirationOverSevenDays: {RuleExpirationOverSevenDays, true, onValues, false},
+	checkInvalidCondition:        {RuleInvalidCondition, false, onShape, false},
+	checkFieldName:               {RuleFieldName, false, onShape, false},
+	checkNameUTF8:                {RuleInvalidUTF8, false, onShape, false},
+	checkValueUTF8:               {RuleInvalidUTF8, false, onValues, false},
+	checkNotInPolicy:             {RuleNotInPolicy, false, onShape, false},
+	checkSignerField:             {RuleSignerField, false, onShape, false},
+	checkFormValueLineBreak:      {RuleFieldValue, true, onValues, false},
+	checkExactMatchOnly:          {RuleExactMatchOnly, false, onShape, false},
+	checkFilenameInCondition:     {RuleFilenameInCondition, false, onValues, false},
+	checkBucketName:              {RuleBucketName, false, onValues, false},
+	checkKeyEmpty:                {RuleKeyMissing, false, onValues, false},
+	checkACL:                     {RuleFieldValue, false, onValues, false},
+	checkSuccessActionStatus:     {RuleFieldValue, true, onValues, false},
+	checkRedirect:                {RuleFieldValue, true, onValues, false},
+	checkStorageClass:            {RuleFieldValue, true, onValues, false},
+	checkServerSideEncryption:    {RuleFieldValue, false, onValues, false},
+	checkChecksumAlgorithm:       {RuleFieldValue, false, onValues, false},
+	checkChecksumDigest:          {RuleFieldValue, false, onValues, false},
+	checkRangeNegative:           {RuleRangeNegative, false, onValues, false},
+	checkRangeInverted:           {RuleRangeInverted, false, onValues, false},
+	checkRangeOverFiveGiB:        {RuleRangeOverFiveGiB, true, onValues, false},
+	checkBucketMissing:           {RuleBucketMissing, false, onShape, false},
+	checkKeyMissing:              {RuleKeyMissing, false, onShape, false},
+	checkRangesDisjoint:          {RuleRangeInverted, false, onValues, false},
+	checkChecksumWithoutDigest:   {RuleFieldValue, false, onValues, false},
+	checkFormValueTwice:          {RuleConflict, false, onValues, false},
+	checkEqTwice:                 {RuleConflict, false, onValues, false},
+	checkFormValueFails:          {RuleConflict, false, onValues, false},
+	checkPrefixAgainstEq:         {RuleConflict, false, onValues, false},
+	checkPrefixesDisjoint:        {RuleConflict, false, onValues, false},
+	checkConditionWithoutField:   {RuleConditionWithoutField, false, onShape, false},
+	checkPreFileSize:             {RulePreFileSize, false, onValues, false},
+}
+
+// Validate reports every reason S3 would reject p if it were signed at
+// signingTime, or could never accept an upload made with it, as one error
+// that matches [ErrInvalidPolicy]; nil when there is none. Each reason is a
+// [Problem] naming the field and the [Rule]. Warnings are left out; use
+// [Policy.Lint] to see them too. A zero signingTime skips the checks that
+// depend on it.
+//
+// The checks, with the rules they follow, are listed with the [Rule]
+// constants: among them, a missing or passed expiration, starts-with on a
+// field that allows only an exact match, ${filename} in a condition, a bad
+// content-length-range, a missing or malformed bucket, a missing key
+// condition, conflicting conditions, and a condition on a field that nothing
+// will send. [Signer.Sign] runs the same checks, plus the one that needs the
+// whole signed form (its size before the file).
+func (p Policy) Validate(signingTime time.Time) error {
+	return joinProblems(p.Lint(signingTime))
+}
+
+// Lint returns every problem of p, signed at signingTime, including the
+// warnings [Policy.Validate] leaves out, in the order of the conditions they
+// concern. It returns nil for a policy with no problem.
+func (p Policy) Lint(signingTime time.Time) []Problem {
+	var l linter
+	l.policy(p.Expiration, p.Conditions, signingTime)
+	return l.problems
+}
+
+// LintForm lints a signed policy, such as one read back with
+// [DecodePolicy], against the fields a browser will send before the file:
+// each condition's field counts as sent with its value from fields, so the
+// lint reports conditions on fields missing from fields
+// ([RuleConditionWithoutField]), values that fail their conditions
+// ([RuleConflict]) and fields no condition covers
+// ([RuleFieldWithoutCondition]), besides every rule of [Policy.Lint]. The
+// conditions a Signer adds (x-amz-algorithm, x-amz-credential, x-amz-date,
+// x-amz-security-token) are expected here rather than reported. at is the
+// time to check the expiration against; zero skips it.
+func (p Policy) LintForm(at time.Time, fields []Field) []Problem {
+	conds := make([]Condition, len(p.Conditions))
+	for i, c := range p.Conditions {
+		c.source, c.formValue = SourceNone, ""
+		if v, ok := Fields(fields).Get(c.field); ok && (c.op == OpEq || c.op == OpStartsWith) {
+			c.source, c.formValue = SourceForm, v
+		}
+		conds[i] = c
+	}
+	var l linter
+	l.policy(p.Expiration, conds, at)
+	var out []Problem
+	for _, pr := range l.problems {
+		if pr.Rule != RuleSignerField {
+			out = append(out, pr)
+		}
+	}
+	for _, f := range fields {
+		if postform.Exempt(f.Name) || hasField(p.Conditions, f.Name) {
+			continue
+		}
+		out = append(out, Problem{Field: f.Name, Rule: RuleFieldWithoutCondition,
+			Detail: "no condition covers " + f.Name + "; S3 would answer \"Invalid according to Policy: Extra input fields: " + strings.ToLower(f.Name) + "\""})
+	}
+	return out
+}
+
+const (
+	maxPolicyLifetime = 7 * 24 * time.Hour
+	maxObjectSize     = 5 << 30 // 5 GiB
+	// MaxPreFileSize is the most form data, boundaries included, that S3
+	// accepts before the file ("cannot exceed 20 KB"; S3 reports
+	// MaxPostPreDataLengthBytes 20480).
+	MaxPreFileSize = 20 << 10
+)
+
+// linter collects problems. Its methods allocate only when they find one.
+type linter struct {
+	problems []Problem
+	// shared records that some field has several conditions.
+	shared bool
+}
+
+// report adds a problem of check id, unless the check is off, and says
+// whether it did.
+func (l *linter) report(id checkID, field, format string, args ...any) bool {
+	d := &checks[id]
+	if d.off {
+		return false
+	}
+	l.problems = append(l.problems, Problem{Field: field, Rule: d.rule, Detail: fmt.Sprintf(format, args...), Warning: d.warning})
+	return true
+}
+
+// hasErrors reports whether the linter found a problem that is not a
+// warning.
+func (l *linter) hasErrors() bool {
+	for _, p := range l.problems {
+		if !p.Warning {
+			return true
+		}
+	}
+	return false
+}
+
+// policy runs every check on a policy.
+func (l *linter) policy(exp time.Time, conds []Condition, at time.Time) {
+	l.expiration(exp, at)
+	l.conditions(conds, 0)
+	var hashBuf [32]uint64
+	l.crossChecks(conds, fieldHashes(hashBuf[:0], conds))
+}
+
+// The expirations a policy can write: from year 0000 to year 9999, in UTC.
+var (
+	minExpiration = time.Date(0, 1, 1, 0, 0, 0, 0, time.UTC)
+	maxExpiration = time.Date(10000, 1, 1, 0, 0, 0, 0, time.UTC)
+)
+
+func (l *linter) expiration(exp, at time.Time) {
+	if exp.IsZero() {
+		l.report(checkExpirationMissing, "expiration", "the policy has no expiration; every POST policy must have one")
+		return
+	}
+	if (exp.Before(minExpiration) || !exp.Before(maxExpiration)) &&
+		l.report(checkExpirationYear, "expiration", "expiration %s is outside the years 0000 to 9999 that a policy can write", exp.UTC().Format(ExpirationLayout)) {
+		return
+	}
+	if at.IsZero() {
+		return
+	}
+	written := exp.Truncate(time.Millisecond)
+	if !written.After(at) &&
+		l.report(checkExpirationPassed, "expiration", "expiration %s is not after the signing time %s; S3 would answer \"Invalid according to Policy: Policy expired.\"",
+			exp.UTC().Format(ExpirationLayout), at.UTC().Format(ExpirationLayout)) {
+		return
+	}
+	if d := written.Sub(at); d > maxPolicyLifetime {
+		l.report(checkExpirationOverSevenDays, "expiration", "expiration is %s after the signing time, more than the 7 days SigV4 allows presigned requests; S3 may refuse it, and a long-lived form is a long-lived credential", d.Round(time.Second))
+	}
+}
+
+// conditions checks each condition on its own; conds follow from others
+// in the policy, for messages.
+func (l *linter) conditions(conds []Condition, from int) {
+	for i := range conds {
+		l.condition(from+i, &conds[i])
+	}
+}
+
+// condition checks one condition on its own; i is its index, for messages.
+func (l *linter) condition(i int, c *Condition) {
+	switch c.op {
+	case OpContentLengthRange:
+		l.contentLengthRange(c)
+		return
+	case OpEq, OpStartsWith:
+	default:
+		l.report(checkInvalidCondition, "", "condition %d is not a valid condition (the zero Condition?); build conditions with Eq, StartsWith, ContentLengthRange or a field helper", i)
+		return
+	}
+	f := c.field
+	var buf [64]byte
+	lf, stop := l.fieldName(f, &buf)
+	if stop {
+		return
+	}
+	if (!utf8.ValidString(c.value) || (c.source == SourceForm && c.formValue != c.value && !utf8.ValidString(c.formValue))) &&
+		l.report(checkValueUTF8, f, "the value of %s is not valid UTF-8; the policy is a UTF-8 document", *c) {
+		return
+	}
+	switch string(lf) {
+	case "policy", "x-amz-signature", "file":
+		if l.report(checkNotInPolicy, f, "%s is never checked against the policy; remove the condition", f) {
+			return
+		}
+	case "x-amz-algorithm", "x-amz-credential", "x-amz-date", "x-amz-security-token":
+		if l.report(checkSignerField, f, "the Signer adds %s and its condition; remove this condition", f) {
+			return
+		}
+	}
+	if c.source == SourceForm && strings.ContainsAny(c.formValue, "\r\n") {
+		l.report(checkFormValueLineBreak, f, "the form value of %s holds a line break; browsers may send it as CR LF, and the field would then fail its condition", f)
+	}
+	if c.op == OpStartsWith && !postform.StartsWithAllowed(f) {
+		l.report(checkExactMatchOnly, f, "%s allows only an exact match, not %s; S3 would reject the condition", f, *c)
+	}
+	if postform.IndexFilenameVar(c.value) >= 0 {
+		l.report(checkFilenameInCondition, f, "%s contains ${filename}, which S3 replaces with the file's name before checking, so the condition cannot match; use starts-with on the text before ${filename} (Key does this) and put ${filename} in the form value", *c)
+	}
+	if c.op == OpEq {
+		l.knownField(c, lf)
+	}
+}
+
+// fieldName checks a condition's field name and reports whether the other
+// checks of the condition stop there. It returns the name with ASCII
+// letters in lower case, in buf when it fits, so that switch string(lower)
+// does not allocate.
+func (l *linter) fieldName(f string, buf *[64]byte) (lower []byte, stop bool) {
+	switch {
+	case f == "":
+		return nil, l.report(checkFieldName, "", "a condition has an empty field name")
+	case f[0] == '$':
+		if l.report(checkFieldName, f, "field name %q starts with \"$\"; write it without, the policy adds it", f) {
+			return nil, true
+		}
+	}
+	lower = buf[:0]
+	if len(f) > len(buf) {
+		lower = make([]byte, 0, len(f))
+	}
+	ascii := true
+	for i := 0; i < len(f); i++ {
+		c := f[i]
+		switch {
+		case c >= 0x80:
+			ascii = false
+		case c < 0x21 || c == 0x7f || c == '"' || c == '\\':
+			if l.report(checkFieldName, f, "field name %q holds a character (%q) that a multipart form field name cannot carry", f, c) {
+				return nil, true
+			}
+		case 'A' <= c && c <= 'Z':
+			c += 'a' - 'A'
+		}
+		lower = append(lower, c)
+	}
+	switch {
+	case !ascii && !utf8.ValidString(f):
+		if l.report(checkNameUTF8, f, "field name %q is not valid UTF-8", f) {
+			return nil, true
+		}
+	case string(lower) == "content-length-range":
+		if l.report(checkFieldName, f, "content-length-range is not a form field; use ContentLengthRange") {
+			return nil, true
+		}
+	}
+	return lower, false
+}
+
+func (l *linter) contentLengthRange(c *Condition) {
+	switch {
+	case c.min < 0 || c.max < 0:
+		l.report(checkRangeNegative, "content-length-range", "%s has a negative bound; S3 would answer 400 InvalidPolicyDocument", *c)
+	case c.min > c.max:
+		l.report(checkRangeInverted, "content-length-range", "%s has min > max; no file can satisfy it", *c)
+	case c.max > maxObjectSize:
+		l.report(checkRangeOverFiveGiB, "content-length-range", "%s allows more than 5 GiB, which S3 never stores from one request", *c)
+	}
+}
+
+var cannedACLs = []string{"private", "public-read", "public-read-write", "aws-exec-read", "authenticated-read", "bucket-owner-read", "bucket-owner-full-control"}
+
+var storageClasses = []string{"STANDARD", "REDUCED_REDUNDANCY", "STANDARD_IA", "ONEZONE_IA", "INTELLIGENT_TIERING", "GLACIER", "DEEP_ARCHIVE", "OUTPOSTS", "GLACIER_IR", "SNOW", "EXPRESS_ONEZONE", "FSX_OPENZFS"}
+
+// knownField checks the value of an exact match on a field whose values S3
+// restricts; lf is the field name in lower case.
+func (l *linter) knownField(c *Condition, lf []byte) {
+	f, v := c.field, c.value
+	switch string(lf) {
+	case "bucket":
+		if reason := bucketNameProblem(v); reason != "" {
+			l.report(checkBucketName, f, "bucket name %q %s", v, reason)
+		}
+	case "key":
+		if v == "" {
+			l.report(checkKeyEmpty, f, "the key is empty; S3 answers \"Bucket POST must contain a field named 'key'\"")
+		}
+	case "acl":
+		if !contains(cannedACLs, v) {
+			l.report(checkACL, f, "%q is not a canned ACL S3 knows (%s)", v, strings.Join(cannedACLs, ", "))
+		}
+	case "success_action_status":
+		if v != "200" && v != "201" && v != "204" {
+			l.report(checkSuccessActionStatus, f, "S3 ignores success_action_status %q and answers 204; use 200, 201 or 204", v)
+		}
+	case "success_action_redirect", "redirect":
+		if u, err := url.Parse(v); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			l.report(checkRedirect, f, "%q is not an absolute http(s) URL; S3 ignores such a redirect and answers with success_action_status instead", v)
+		}
+	case "x-amz-storage-class":
+		if !contains(storageClasses, v) {
+			l.report(checkStorageClass, f, "%q is not an S3 storage class (%s); S3 would reject it, though S3-compatible stores may have their own", v, strings.Join(storageClasses, ", "))
+		}
+	case "x-amz-server-side-encryption":
+		if !knownSSE(v) {
+			l.report(checkServerSideEncryption, f, "%q is not a server-side encryption S3 knows (AES256, aws:kms, aws:kms:dsse)", v)
+		}
+	case "x-amz-checksum-algorithm":
+		if _, size := ChecksumAlgorithm(v).newHash(); size == 0 {
+			l.report(checkChecksumAlgorithm, f, "%q is not a checksum algorithm S3 accepts on POST (CRC32, CRC32C, SHA1, SHA256)", v)
+		}
+	case "x-amz-checksum-crc32", "x-amz-checksum-crc32c", "x-amz-checksum-sha1", "x-amz-checksum-sha256":
+		alg := ChecksumAlgorithm(strings.ToUpper(f[len("x-amz-checksum-"):]))
+		_, size := alg.newHash()
+		if d, err := base64.StdEncoding.DecodeString(v); err != nil || len(d) != size {
+			l.report(checkChecksumDigest, f, "%q is not the base64 of a %d-byte %s digest", v, size, alg)
+		}
+	}
+}
+
+// knownSSE reports whether v is a server-side encryption S3 knows.
+func knownSSE(v string) bool { return v == "AES256" || v == "aws:kms" || v == "aws:kms:dsse" }
+
+// fieldHashes appends to hashes the foldHash of each condition's field.
+func fieldHashes(hashes []uint64, conds []Condition) []uint64 {
+	for i := range conds {
+		hashes = append(hashes, foldHash(conds[i].field))
+	}
+	return hashes
+}
+
+// crossChecks checks what depends on several conditions: the bucket and key
+// requirements, conflicts between conditions on one field, form values
+// against the conditions on their field, and fields nothing sends. hashes
+// are the foldHash of the conditions' fields (fieldHashes).
+func (l *linter) crossChecks(conds []Condition, hashes []uint64) {
+	var groupBuf [32]int
+	group := groupByField(groupBuf[:0], conds, hashes)
+	var bucket, key, checksumAlg int
+	minLen, maxLen, ranges := int64(0), int64(math.MaxInt64), 0
+	for i := range conds {
+		c := &conds[i]
+		switch c.op {
+		case OpContentLengthRange:
+			ranges++
+			minLen, maxLen = max(minLen, c.min), min(maxLen, c.max)
+			continue
+		case OpEq, OpStartsWith:
+		default:
+			continue
+		}
+		switch h := hashes[i]; {
+		case h == hashBucket && strings.EqualFold(c.field, "bucket"):
+			if c.op == OpEq {
+				bucket++
+			}
+		case h == hashKey && strings.EqualFold(c.field, "key"):
+			key++
+		case h == hashChecksumAlgorithm && c.op == OpEq && strings.EqualFold(c.field, "x-amz-checksum-algorithm"):
+			checksumAlg = i + 1
+		}
+		if group[i] == i {
+			l.field(conds, group, i)
+		}
+	}
+	if bucket == 0 {
+		l.report(checkBucketMissing, "bucket", "the policy has no exact-match bucket condition; add Bucket(name): the Signer builds the form's URL from it, and S3-compatible servers answer \"Extra input fields: bucket\" without it")
+	}
+	if key == 0 {
+		l.report(checkKeyMissing, "key", "the policy has no condition on key; S3 requires a key field and a condition for it; add Key, KeyPrefix or StartsWith(\"key\", …)")
+	}
+	if ranges > 1 && minLen > maxLen {
+		l.report(checkRangesDisjoint, "content-length-range", "the content-length-range conditions do not overlap; no file can satisfy them all")
+	}
+	if checksumAlg > 0 {
+		alg := ChecksumAlgorithm(conds[checksumAlg-1].value)
+		if _, size := alg.newHash(); size > 0 && !hasField(conds, alg.field()) {
+			l.report(checkChecksumWithoutDigest, alg.field(), "x-amz-checksum-algorithm %s needs a condition on %s with the digest; S3 rejects the algorithm without it (use Checksum)", alg, alg.field())
+		}
+	}
+}
+
+// groupByField appends to group, for each eq or starts-with condition, the
+// index of the first such condition on the same field (names compared
+// case-insensitively), and -1 for the others. hashes are the foldHash of
+// the conditions' names: names are compared through them first, so a
+// policy of n conditions costs about n string comparisons, not n².
+func groupByField(group []int, conds []Condition, hashes []uint64) []int {
+	for i := range conds {
+		c := &conds[i]
+		g := -1
+		if c.op == OpEq || c.op == OpStartsWith {
+			g = i
+			for j := range i {
+				if hashes[j] == hashes[i] && group[j] == j && strings.EqualFold(conds[j].field, c.field) {
+					g = j
+					break
+				}
+			}
+		}
+		group = append(group, g)
+	}
+	return group
+}
+
+var (
+	hashBucket            = foldHash("bucket")
+	hashKey               = foldHash("key")
+	hashChecksumAlgorithm = foldHash("x-amz-checksum-algorithm")
+)
+
+// foldHash is FNV-1a over s with ASCII letters in lower case.
+func foldHash(s string) uint64 {
+	h := uint64(14695981039346656037)
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if 'A' <= c && c <= 'Z' {
+			c += 'a' - 'A'
+		}
+		h = (h ^ uint64(c)) * 1099511628211
+	}
+	return h
+}
+
+func hasField(conds []Condition, field string) bool {
+	for _, c := range conds {
+		if (c.op == OpEq || c.op == OpStartsWith) && strings.EqualFold(c.field, field) {
+			return true
+		}
+	}
+	return false
+}
+
+// field checks the conditions on the field of conds[first] together: those
+// whose group is first.
+func (l *linter) field(conds []Condition, group []int, first int) {
+	if l.single(conds, group, first) {
+		return
+	}
+	name := conds[first].field
+	var formValue, eqValue string
+	var hasForm, hasEq, sent bool
+	for j := first; j < len(conds); j++ {
+		if group[j] != first {
+			continue
+		}
+		c := &conds[j]
+		switch c.source {
+		case SourceForm:
+			if hasForm && c.formValue != formValue &&
+				l.report(checkFormValueTwice, name, "the form would carry %s twice, as %q and as %q", name, formValue, c.formValue) {
+				return
+			}
+			formValue, hasForm, sent = c.formValue, true, true
+		case SourcePage:
+			sent = true
+		}
+		if c.op == OpEq {
+			if hasEq && c.value != eqValue &&
+				l.report(checkEqTwice, name, "%s must equal both %q and %q; no value can", name, eqValue, c.value) {
+				return
+			}
+			eqValue, hasEq = c.value, true
+		}
+	}
+	for j := first; j < len(conds); j++ {
+		if group[j] != first {
+			continue
+		}
+		c := &conds[j]
+		switch {
+		case postform.IndexFilenameVar(c.value) >= 0:
+			// reported by RuleFilenameInCondition
+		case hasForm && !formValueSatisfies(c, formValue):
+			l.report(checkFormValueFails, name, "the form value %q does not satisfy %s", formValue, *c)
+		case !hasForm && hasEq && c.op == OpStartsWith && !postform.StartsWith(c.field, eqValue, c.value):
+			l.report(checkPrefixAgainstEq, name, "no value can satisfy both %s and the exact match %q", *c, eqValue)
+		}
+	}
+	if !hasForm && !hasEq {
+		// Only starts-with conditions: a value can begin with all the
+		// prefixes only when each is a prefix of the longest.
+		longest := &conds[first]
+		for j := first; j < len(conds); j++ {
+			if group[j] == first && len(conds[j].value) > len(longest.value) {
+				longest = &conds[j]
+			}
+		}
+		for j := first; j < len(conds); j++ {
+			if c := &conds[j]; group[j] == first && !strings.HasPrefix(longest.value, c.value) {
+				l.report(checkPrefixesDisjoint, name, "no value can satisfy both %s and %s", *c, *longest)
+				break
+			}
+		}
+	}
+	if !sent && !strings.EqualFold(name, "bucket") {
+		l.conditionWithoutField(name, conds[first])
+	}
+}
+
+// single checks the field of conds[first] when no other condition is on it,
+// the common case, and reports whether it did.
+func (l *linter) single(conds []Condition, group []int, first int) bool {
+	for j := first + 1; j < len(conds); j++ {
+		if group[j] == first {
+			l.shared = true
+			return false
+		}
+	}
+	c := &conds[first]
+	switch c.source {
+	case SourceForm:
+		if postform.IndexFilenameVar(c.value) < 0 && !formValueSatisfies(c, c.formValue) {
+			l.report(checkFormValueFails, c.field, "the form value %q does not satisfy %s", c.formValue, *c)
+		}
+	case SourceNone:
+		if !strings.EqualFold(c.field, "bucket") {
+			l.conditionWithoutField(c.field, *c)
+		}
+	}
+	return true
+}
+
+func (l *linter) conditionWithoutField(name string, c Condition) {
+	l.report(checkConditionWithoutField, name, "neither the form nor the page sends %s, so S3 would answer \"Invalid according to Policy: Policy Condition failed: %s\"; give the condition a form value or mark it FromPage", name, c)
+}
+
+// formValueSatisfies reports whether the form value v meets c whatever the
+// uploaded file is called: S3 replaces ${filename} in v before checking, so
+// only the text before the first ${filename} is known in advance.
+func formValueSatisfies(c *Condition, v string) bool {
+	i := postform.IndexFilenameVar(v)
+	switch c.op {
+	case OpEq:
+		return i < 0 && v == c.value
+	case OpStartsWith:
+		if i >= 0 {
+			return strings.HasPrefix(v[:i], c.value)
+		}
+		return postform.StartsWith(c.field, v, c.value)
+	}
+	return true
+}
+
+// bucketNameProblem returns why name breaks S3's general purpose bucket
+// naming rules, or "" when it does not.
+// https://docs.aws.amazon.com/AmazonS3/latest/userguide/bucketnamingrules.html
+func bucketNameProblem(name string) string {
+	if len(name) < 3 || len(name) > 63 {
+		return "must be 3 to 63 characters long"
+	}
+	for i := 0; i < len(name); i++ {
+		c := name[i]
+		if !('a' <= c && c <= 'z' || '0' <= c && c <= '9' || c == '.' || c == '-') {
+			return "may hold only lower-case letters, digits, '.' and '-'"
+		}
+	}
+	if !isAlnum(name[0]) || !isAlnum(name[len(name)-1]) {
+		return "must start and end with a letter or digit"
+	}
+	if strings.Contains(name, "..") {
+		return "must not contain two adjacent periods"
+	}
+	if looksNumeric(name) && isIPAddress(name) {
+		return "must not be formatted as an IP address"
+	}
+	for _, p := range []string{"xn--", "sthree-", "amzn-s3-demo-"} {
+		if strings.HasPrefix(name, p) {
+			return "must not start with the reserved prefix " + strconv.Quote(p)
+		}
+	}
+	for _, s := range []string{"-s3alias", "--ol-s3", ".mrap", "--x-s3", "--table-s3"} {
+		if strings.HasSuffix(name, s) {
+			return "must not end with the reserved suffix " + strconv.Quote(s)
+		}
+	}
+	return ""
+}
+
+func isAlnum(c byte) bool { return 'a' <= c && c <= 'z' || '0' <= c && c <= '9' }
+
+func contains(list []string, s string) bool {
+	for _, v := range list {
+		if v == s {
+			return true
+		}
+	}
+	return false
+}
+
+// looksNumeric reports whether s holds only digits, dots and colons, the
+// only names that can be IP addresses in a valid bucket name's alphabet.
+func looksNumeric(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; !('0' <= c && c <= '9' || c == '.' || c == ':') {
+			return false
+		}
+	}
+	return true
+}
+
+func isIPAddress(s string) bool {
+	_, err := netip.ParseAddr(s)
+	return err == nil
+}
