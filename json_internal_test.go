@@ -190,7 +190,7 @@ func jsonStringRoundTrip(t testing.TB, s string) {
 	}
 }
 
-// TestWordTests compares the word-at-a-time test with a byte loop for
+// TestWordTests compares the word-at-a-time tests with byte loops for
 // every byte value at every position of strings of 0 to 20 bytes: the
 // boundaries of the 8-byte groups, the overlapping last group and the
 // padded short strings.
@@ -201,6 +201,7 @@ func TestWordTests(t *testing.T) {
 		byteOK func(byte) bool
 	}{
 		{"jsonPlain", jsonPlain, func(c byte) bool { return plainJSON[c] }},
+		{"plainValue", plainValue, func(c byte) bool { return c < 0x80 && c != '$' && c != '\r' && c != '\n' }},
 	} {
 		for n := 0; n <= 20; n++ {
 			for pos := 0; pos < max(n, 1); pos++ {
