@@ -39,6 +39,20 @@ func (alg ChecksumAlgorithm) newHash() (hash.Hash, int) {
 	return nil, 0
 }
 
+// digestSize returns the length of alg's digest, 0 for an algorithm S3
+// does not accept on POST.
+func (alg ChecksumAlgorithm) digestSize() int {
+	switch alg {
+	case ChecksumCRC32, ChecksumCRC32C:
+		return crc32.Size
+	case ChecksumSHA1:
+		return sha1.Size
+	case ChecksumSHA256:
+		return sha256.Size
+	}
+	return 0
+}
+
 // field returns the form field that carries alg's digest, for example
 // x-amz-checksum-sha256.
 func (alg ChecksumAlgorithm) field() string {

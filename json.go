@@ -124,6 +124,16 @@ func jsonPlain(s string) bool {
 
 const ones, highs = 0x0101010101010101, 0x8080808080808080
 
+// loadPadded returns the bytes of s, shorter than 8, as a little-endian
+// word, with pad in the place of the missing bytes.
+func loadPadded(s string, pad byte) uint64 {
+	v := ones * uint64(pad)
+	for i := 0; i < len(s); i++ {
+		v = v&^(0xff<<(8*i)) | uint64(s[i])<<(8*i)
+	}
+	return v
+}
+
 // load8 returns the first 8 bytes of s as a little-endian word.
 func load8(s string) uint64 {
 	_ = s[7]

@@ -388,10 +388,10 @@ func (l *linter) hasErrors() bool {
 
 // policy runs every check on a policy.
 func (l *linter) policy(exp time.Time, conds []Condition, at time.Time) {
-	l.expiration(exp, at)
-	l.conditions(conds, 0)
 	var hashBuf [32]uint64
-	l.crossChecks(conds, fieldHashes(hashBuf[:0], conds))
+	l.expiration(exp, at)
+	hashes := l.conditions(hashBuf[:0], conds, 0)
+	l.crossChecks(conds, hashes)
 }
 
 // The expirations a policy can write: from year 0000 to year 9999, in UTC.
@@ -423,30 +423,35 @@ func (l *linter) expiration(exp, at time.Time) {
 	}
 }
 
-// conditions checks each condition on its own; conds follow from others
+// conditions checks each condition on its own, and appends to hashes the
+// foldHash of each one's field, for crossChecks; conds follow from others
 // in the policy, for messages.
-func (l *linter) conditions(conds []Condition, from int) {
+func (l *linter) conditions(hashes []uint64, conds []Condition, from int) []uint64 {
 	for i := range conds {
-		l.condition(from+i, &conds[i])
+		hashes = append(hashes, l.condition(from+i, &conds[i]))
 	}
+	return hashes
 }
 
-// condition checks one condition on its own; i is its index, for messages.
-func (l *linter) condition(i int, c *Condition) {
+// emptyHash is the foldHash of "", the field of content-length-range.
+var emptyHash = foldHash("")
+
+// condition checks one condition on its own and returns the foldHash of
+// its field; i is its index, for messages.
+func (l *linter) condition(i int, c *Condition) (hash uint64) {
 	switch c.op {
 	case OpContentLengthRange:
 		l.contentLengthRange(c)
-		return
+		return emptyHash
 	case OpEq, OpStartsWith:
 	default:
 		l.report(checkInvalidCondition, "", "condition %d is not a valid condition (the zero Condition?); build conditions with Eq, StartsWith, ContentLengthRange or a field helper", i)
-		return
+		return foldHash(c.field)
 	}
 	f := c.field
-	var buf [64]byte
-	lf, stop := l.fieldName(f, &buf)
+	hash, kind, stop := l.fieldName(f)
 	if stop {
-		return
+		return hash
 	}
 	// Most values are plain: ASCII without '$', CR or LF. They are valid
 	// UTF-8, hold no ${filename} and no line break, which spares those
@@ -456,30 +461,31 @@ func (l *linter) condition(i int, c *Condition) {
 	formPlain := !form || c.formValue == c.value && plain || plainValue(c.formValue)
 	if (!plain && !utf8.ValidString(c.value) || !formPlain && c.formValue != c.value && !utf8.ValidString(c.formValue)) &&
 		l.report(checkValueUTF8, f, "the value of %s is not valid UTF-8; the policy is a UTF-8 document", *c) {
-		return
+		return hash
 	}
-	switch string(lf) {
-	case "policy", "x-amz-signature", "file":
+	switch kind {
+	case kindNotInPolicy:
 		if l.report(checkNotInPolicy, f, "%s is never checked against the policy; remove the condition", f) {
-			return
+			return hash
 		}
-	case "x-amz-algorithm", "x-amz-credential", "x-amz-date", "x-amz-security-token":
+	case kindSignerField:
 		if l.report(checkSignerField, f, "the Signer adds %s and its condition; remove this condition", f) {
-			return
+			return hash
 		}
 	}
-	if !formPlain && strings.ContainsAny(c.formValue, "\r\n") {
+	if !formPlain && (strings.IndexByte(c.formValue, '\r') >= 0 || strings.IndexByte(c.formValue, '\n') >= 0) {
 		l.report(checkFormValueLineBreak, f, "the form value of %s holds a line break; browsers may send it as CR LF, and the field would then fail its condition", f)
 	}
-	if c.op == OpStartsWith && !postform.StartsWithAllowed(f) {
+	if c.op == OpStartsWith && (kind == kindBucket || kind == kindSuccessActionStatus || !postform.StartsWithAllowed(f)) {
 		l.report(checkExactMatchOnly, f, "%s allows only an exact match, not %s; S3 would reject the condition", f, *c)
 	}
 	if !plain && postform.IndexFilenameVar(c.value) >= 0 {
 		l.report(checkFilenameInCondition, f, "%s contains ${filename}, which S3 replaces with the file's name before checking, so the condition cannot match; use starts-with on the text before ${filename} (Key does this) and put ${filename} in the form value", *c)
 	}
-	if c.op == OpEq {
-		l.knownField(c, lf)
+	if c.op == OpEq && kind != kindOther {
+		l.knownField(c, kind)
 	}
+	return hash
 }
 
 // plainValue reports whether s is ASCII and holds no '$', CR or LF, eight
@@ -506,49 +512,143 @@ func plainValue8(v uint64) bool {
 	return (v|(dollar-ones)&^dollar|(cr-ones)&^cr|(lf-ones)&^lf)&highs == 0
 }
 
-// fieldName checks a condition's field name and reports whether the other
-// checks of the condition stop there. It returns the name with ASCII
-// letters in lower case, in buf when it fits, so that switch string(lower)
-// does not allocate.
-func (l *linter) fieldName(f string, buf *[64]byte) (lower []byte, stop bool) {
+// fieldName checks a condition's field name and returns its foldHash,
+// its kind, and whether the other checks of the condition stop there.
+func (l *linter) fieldName(f string) (hash uint64, kind fieldKind, stop bool) {
 	switch {
 	case f == "":
-		return nil, l.report(checkFieldName, "", "a condition has an empty field name")
+		return emptyHash, kindOther, l.report(checkFieldName, "", "a condition has an empty field name")
 	case f[0] == '$':
 		if l.report(checkFieldName, f, "field name %q starts with \"$\"; write it without, the policy adds it", f) {
-			return nil, true
+			return foldHash(f), kindOther, true
 		}
 	}
-	lower = buf[:0]
-	if len(f) > len(buf) {
-		lower = make([]byte, 0, len(f))
-	}
-	ascii := true
-	for i := 0; i < len(f); i++ {
-		c := f[i]
-		switch {
-		case c >= 0x80:
-			ascii = false
-		case c < 0x21 || c == 0x7f || c == '"' || c == '\\':
-			if l.report(checkFieldName, f, "field name %q holds a character (%q) that a multipart form field name cannot carry", f, c) {
-				return nil, true
+	hash, bad, ascii := nameHash(f)
+	if bad {
+		for i := 0; i < len(f); i++ {
+			if c := f[i]; c < 0x21 || c == 0x7f || c == '"' || c == '\\' {
+				if l.report(checkFieldName, f, "field name %q holds a character (%q) that a multipart form field name cannot carry", f, c) {
+					return hash, kindOther, true
+				}
+				break
 			}
-		case 'A' <= c && c <= 'Z':
-			c += 'a' - 'A'
 		}
-		lower = append(lower, c)
 	}
+	kind = kindOf(hash, f)
 	switch {
 	case !ascii && !utf8.ValidString(f):
 		if l.report(checkNameUTF8, f, "field name %q is not valid UTF-8", f) {
-			return nil, true
+			return hash, kindOther, true
 		}
-	case string(lower) == "content-length-range":
+	case kind == kindContentLengthRange:
 		if l.report(checkFieldName, f, "content-length-range is not a form field; use ContentLengthRange") {
-			return nil, true
+			return hash, kindOther, true
 		}
 	}
-	return lower, false
+	return hash, kind, false
+}
+
+// nameHash returns foldHash(f), and reports whether the field name f
+// holds a byte a multipart form field name cannot carry (a control
+// character, a space, DEL, '"' or '\\') and whether it is all ASCII, in
+// one pass over f, eight bytes at a time.
+func nameHash(f string) (hash uint64, bad, ascii bool) {
+	hash = (fnvOffset ^ uint64(len(f))) * fnvPrime
+	var all uint64
+	s := f
+	for ; len(s) >= 8; s = s[8:] {
+		w := load8(s)
+		bad = bad || badName8(w)
+		all |= w
+		hash = (hash ^ foldWord(w)) * fnvPrime
+	}
+	if r := len(s); r > 0 {
+		var w uint64
+		if len(f) >= 8 {
+			w = load8(f[len(f)-8:]) >> (8 * (8 - r)) // the last r bytes
+		} else {
+			w = loadPadded(s, 0)
+		}
+		beyond := ^uint64(0) << (8 * r)
+		bad = bad || badName8(w|ones*'a'&beyond)
+		all |= w
+		hash = (hash ^ foldWord(w)) * fnvPrime
+	}
+	return hash ^ hash>>32, bad, all&highs == 0
+}
+
+// badName8 reports whether one of the bytes of v is below 0x21, DEL, '"'
+// or '\\' (the bit tricks of plain8 in json.go; bytes from 0x80 up are
+// none of them).
+func badName8(v uint64) bool {
+	del, quote, backslash := v^(ones*0x7f), v^(ones*'"'), v^(ones*'\\')
+	return ((v-ones*0x21)|(del-ones)&^del|(quote-ones)&^quote|(backslash-ones)&^backslash)&^v&highs != 0
+}
+
+// fieldKind sorts the field names whose conditions have checks of their
+// own.
+type fieldKind uint8
+
+const (
+	kindOther fieldKind = iota
+	kindBucket
+	kindKey
+	kindACL
+	kindSuccessActionStatus
+	kindRedirect
+	kindStorageClass
+	kindServerSideEncryption
+	kindChecksumAlgorithm
+	kindChecksumDigest
+	kindNotInPolicy
+	kindSignerField
+	kindContentLengthRange
+)
+
+// kindNames are the field names of each kind, in lower case.
+var kindNames = map[fieldKind][]string{
+	kindBucket:               {"bucket"},
+	kindKey:                  {"key"},
+	kindACL:                  {"acl"},
+	kindSuccessActionStatus:  {"success_action_status"},
+	kindRedirect:             {"success_action_redirect", "redirect"},
+	kindStorageClass:         {"x-amz-storage-class"},
+	kindServerSideEncryption: {"x-amz-server-side-encryption"},
+	kindChecksumAlgorithm:    {"x-amz-checksum-algorithm"},
+	kindChecksumDigest:       {"x-amz-checksum-crc32", "x-amz-checksum-crc32c", "x-amz-checksum-sha1", "x-amz-checksum-sha256"},
+	kindNotInPolicy:          {"policy", "x-amz-signature", "file"},
+	kindSignerField:          {"x-amz-algorithm", "x-amz-credential", "x-amz-date", "x-amz-security-token"},
+	kindContentLengthRange:   {"content-length-range"},
+}
+
+// kindTable finds a name's kind from its foldHash: an open-addressing
+// table, each hit confirmed by comparing the names.
+var kindTable = func() (t [64]struct {
+	hash uint64
+	name string
+	kind fieldKind
+}) {
+	for kind, names := range kindNames {
+		for _, n := range names {
+			h := foldHash(n)
+			i := h % uint64(len(t))
+			for t[i].name != "" {
+				i = (i + 1) % uint64(len(t))
+			}
+			t[i].hash, t[i].name, t[i].kind = h, n, kind
+		}
+	}
+	return t
+}()
+
+// kindOf returns the kind of field f, whose foldHash is hash.
+func kindOf(hash uint64, f string) fieldKind {
+	for i := hash % uint64(len(kindTable)); kindTable[i].name != ""; i = (i + 1) % uint64(len(kindTable)) {
+		if e := &kindTable[i]; e.hash == hash && postform.EqualFold(e.name, f) {
+			return e.kind
+		}
+	}
+	return kindOther
 }
 
 func (l *linter) contentLengthRange(c *Condition) {
@@ -567,66 +667,70 @@ var cannedACLs = []string{"private", "public-read", "public-read-write", "aws-ex
 var storageClasses = []string{"STANDARD", "REDUCED_REDUNDANCY", "STANDARD_IA", "ONEZONE_IA", "INTELLIGENT_TIERING", "GLACIER", "DEEP_ARCHIVE", "OUTPOSTS", "GLACIER_IR", "SNOW", "EXPRESS_ONEZONE", "FSX_OPENZFS"}
 
 // knownField checks the value of an exact match on a field whose values S3
-// restricts; lf is the field name in lower case.
-func (l *linter) knownField(c *Condition, lf []byte) {
+// restricts; kind is the field's.
+func (l *linter) knownField(c *Condition, kind fieldKind) {
 	f, v := c.field, c.value
-	switch string(lf) {
-	case "bucket":
+	switch kind {
+	case kindBucket:
 		if reason := bucketNameProblem(v); reason != "" {
 			l.report(checkBucketName, f, "bucket name %q %s", v, reason)
 		}
-	case "key":
+	case kindKey:
 		if v == "" {
 			l.report(checkKeyEmpty, f, "the key is empty; S3 answers \"Bucket POST must contain a field named 'key'\"")
 		}
-	case "acl":
+	case kindACL:
 		if !contains(cannedACLs, v) {
 			l.report(checkACL, f, "%q is not a canned ACL S3 knows (%s)", v, strings.Join(cannedACLs, ", "))
 		}
-	case "success_action_status":
+	case kindSuccessActionStatus:
 		if v != "200" && v != "201" && v != "204" {
 			l.report(checkSuccessActionStatus, f, "S3 ignores success_action_status %q and answers 204; use 200, 201 or 204", v)
 		}
-	case "success_action_redirect", "redirect":
+	case kindRedirect:
 		if u, err := url.Parse(v); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
 			l.report(checkRedirect, f, "%q is not an absolute http(s) URL; S3 ignores such a redirect and answers with success_action_status instead", v)
 		}
-	case "x-amz-storage-class":
+	case kindStorageClass:
 		if !contains(storageClasses, v) {
 			l.report(checkStorageClass, f, "%q is not an S3 storage class (%s); S3 would reject it, though S3-compatible stores may have their own", v, strings.Join(storageClasses, ", "))
 		}
-	case "x-amz-server-side-encryption":
+	case kindServerSideEncryption:
 		if !knownSSE(v) {
 			l.report(checkServerSideEncryption, f, "%q is not a server-side encryption S3 knows (AES256, aws:kms, aws:kms:dsse)", v)
 		}
-	case "x-amz-checksum-algorithm":
-		if _, size := ChecksumAlgorithm(v).newHash(); size == 0 {
+	case kindChecksumAlgorithm:
+		if ChecksumAlgorithm(v).digestSize() == 0 {
 			l.report(checkChecksumAlgorithm, f, "%q is not a checksum algorithm S3 accepts on POST (CRC32, CRC32C, SHA1, SHA256)", v)
 		}
-	case "x-amz-checksum-crc32", "x-amz-checksum-crc32c", "x-amz-checksum-sha1", "x-amz-checksum-sha256":
+	case kindChecksumDigest:
 		alg := ChecksumAlgorithm(strings.ToUpper(f[len("x-amz-checksum-"):]))
-		_, size := alg.newHash()
-		if d, err := base64.StdEncoding.DecodeString(v); err != nil || len(d) != size {
+		size := alg.digestSize()
+		if n, ok := decodedLen(v); !ok || n != size {
 			l.report(checkChecksumDigest, f, "%q is not the base64 of a %d-byte %s digest", v, size, alg)
 		}
 	}
 }
 
+// decodedLen returns the length of the standard base64 (with padding) v
+// decodes to, and whether it is such base64; digests are short, and a
+// longer v is reported as not a digest without decoding it.
+func decodedLen(v string) (int, bool) {
+	var d [64]byte
+	if len(v) > base64.StdEncoding.EncodedLen(len(d)) {
+		return 0, false
+	}
+	n, err := base64.StdEncoding.Decode(d[:], []byte(v))
+	return n, err == nil
+}
+
 // knownSSE reports whether v is a server-side encryption S3 knows.
 func knownSSE(v string) bool { return v == "AES256" || v == "aws:kms" || v == "aws:kms:dsse" }
-
-// fieldHashes appends to hashes the foldHash of each condition's field.
-func fieldHashes(hashes []uint64, conds []Condition) []uint64 {
-	for i := range conds {
-		hashes = append(hashes, foldHash(conds[i].field))
-	}
-	return hashes
-}
 
 // crossChecks checks what depends on several conditions: the bucket and key
 // requirements, conflicts between conditions on one field, form values
 // against the conditions on their field, and fields nothing sends. hashes
-// are the foldHash of the conditions' fields (fieldHashes).
+// are the foldHash of the conditions' fields (as conditions records them).
 func (l *linter) crossChecks(conds []Condition, hashes []uint64) {
 	var groupBuf [32]int
 	group := groupByField(groupBuf[:0], conds, hashes)
@@ -644,13 +748,13 @@ func (l *linter) crossChecks(conds []Condition, hashes []uint64) {
 			continue
 		}
 		switch h := hashes[i]; {
-		case h == hashBucket && strings.EqualFold(c.field, "bucket"):
+		case h == hashBucket && postform.EqualFold(c.field, "bucket"):
 			if c.op == OpEq {
 				bucket++
 			}
-		case h == hashKey && strings.EqualFold(c.field, "key"):
+		case h == hashKey && postform.EqualFold(c.field, "key"):
 			key++
-		case h == hashChecksumAlgorithm && c.op == OpEq && strings.EqualFold(c.field, "x-amz-checksum-algorithm"):
+		case h == hashChecksumAlgorithm && c.op == OpEq && postform.EqualFold(c.field, "x-amz-checksum-algorithm"):
 			checksumAlg = i + 1
 		}
 		if group[i] == i {
@@ -668,7 +772,7 @@ func (l *linter) crossChecks(conds []Condition, hashes []uint64) {
 	}
 	if checksumAlg > 0 {
 		alg := ChecksumAlgorithm(conds[checksumAlg-1].value)
-		if _, size := alg.newHash(); size > 0 && !hasField(conds, alg.field()) {
+		if alg.digestSize() > 0 && !hasField(conds, alg.field()) {
 			l.report(checkChecksumWithoutDigest, alg.field(), "x-amz-checksum-algorithm %s needs a condition on %s with the digest; S3 rejects the algorithm without it (use Checksum)", alg, alg.field())
 		}
 	}
@@ -686,7 +790,7 @@ func groupByField(group []int, conds []Condition, hashes []uint64) []int {
 		if c.op == OpEq || c.op == OpStartsWith {
 			g = i
 			for j := range i {
-				if hashes[j] == hashes[i] && group[j] == j && strings.EqualFold(conds[j].field, c.field) {
+				if hashes[j] == hashes[i] && group[j] == j && postform.EqualFold(conds[j].field, c.field) {
 					g = j
 					break
 				}
@@ -703,22 +807,33 @@ var (
 	hashChecksumAlgorithm = foldHash("x-amz-checksum-algorithm")
 )
 
-// foldHash is FNV-1a over s with ASCII letters in lower case.
+// The FNV-1a constants.
+const (
+	fnvOffset = 14695981039346656037
+	fnvPrime  = 1099511628211
+)
+
+// foldHash hashes s with its ASCII letters in lower case, so that names
+// that compare equal ignoring ASCII case hash alike: FNV-1a over 8-byte
+// words (the last one padded with zeros), seeded with the length
+// (nameHash).
 func foldHash(s string) uint64 {
-	h := uint64(14695981039346656037)
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		if 'A' <= c && c <= 'Z' {
-			c += 'a' - 'A'
-		}
-		h = (h ^ uint64(c)) * 1099511628211
-	}
+	h, _, _ := nameHash(s)
 	return h
+}
+
+// foldWord returns v with its ASCII upper-case letters in lower case.
+func foldWord(v uint64) uint64 {
+	x := v &^ highs
+	ge := x + ones*(0x80-'A')   // high bit set where x >= 'A'
+	gt := x + ones*(0x80-'Z'-1) // high bit set where x > 'Z'
+	upper := ge &^ gt &^ v & highs
+	return v | upper>>2
 }
 
 func hasField(conds []Condition, field string) bool {
 	for _, c := range conds {
-		if (c.op == OpEq || c.op == OpStartsWith) && strings.EqualFold(c.field, field) {
+		if (c.op == OpEq || c.op == OpStartsWith) && postform.EqualFold(c.field, field) {
 			return true
 		}
 	}
@@ -787,7 +902,7 @@ func (l *linter) field(conds []Condition, group []int, first int) {
 			}
 		}
 	}
-	if !sent && !strings.EqualFold(name, "bucket") {
+	if !sent && !postform.EqualFold(name, "bucket") {
 		l.conditionWithoutField(name, conds[first])
 	}
 }
@@ -808,7 +923,7 @@ func (l *linter) single(conds []Condition, group []int, first int) bool {
 			l.report(checkFormValueFails, c.field, "the form value %q does not satisfy %s", c.formValue, *c)
 		}
 	case SourceNone:
-		if !strings.EqualFold(c.field, "bucket") {
+		if !postform.EqualFold(c.field, "bucket") {
 			l.conditionWithoutField(c.field, *c)
 		}
 	}
@@ -858,14 +973,20 @@ func bucketNameProblem(name string) string {
 	if looksNumeric(name) && isIPAddress(name) {
 		return "must not be formatted as an IP address"
 	}
-	for _, p := range []string{"xn--", "sthree-", "amzn-s3-demo-"} {
-		if strings.HasPrefix(name, p) {
-			return "must not start with the reserved prefix " + strconv.Quote(p)
+	// The reserved prefixes and suffixes all begin and end with one of a
+	// few letters; most names are spared the comparisons.
+	if c := name[0]; c == 'x' || c == 's' || c == 'a' {
+		for _, p := range []string{"xn--", "sthree-", "amzn-s3-demo-"} {
+			if strings.HasPrefix(name, p) {
+				return "must not start with the reserved prefix " + strconv.Quote(p)
+			}
 		}
 	}
-	for _, s := range []string{"-s3alias", "--ol-s3", ".mrap", "--x-s3", "--table-s3"} {
-		if strings.HasSuffix(name, s) {
-			return "must not end with the reserved suffix " + strconv.Quote(s)
+	if c := name[len(name)-1]; c == 's' || c == '3' || c == 'p' {
+		for _, s := range []string{"-s3alias", "--ol-s3", ".mrap", "--x-s3", "--table-s3"} {
+			if strings.HasSuffix(name, s) {
+				return "must not end with the reserved suffix " + strconv.Quote(s)
+			}
 		}
 	}
 	return ""

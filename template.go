@@ -85,12 +85,11 @@ func (s *Signer) Prepare(lifetime time.Duration, fixed ...Condition) (*Template,
 	at := now().UTC()
 	var l linter
 	l.expiration(at.Add(lifetime), at)
-	l.conditions(fixed, 0)
+	hashes := l.conditions(nil, fixed, 0)
 	if l.hasErrors() {
 		return nil, joinProblems(l.problems)
 	}
-	t := &Template{s: s, cfg: cfg, lifetime: lifetime, fixed: slices.Clone(fixed), warnings: l.problems}
-	t.hashes = fieldHashes(nil, t.fixed)
+	t := &Template{s: s, cfg: cfg, lifetime: lifetime, fixed: slices.Clone(fixed), warnings: l.problems, hashes: hashes}
 	t.repeats = repeatsField(t.fixed, t.hashes)
 	t.json = appendConditions(nil, t.fixed)
 	t.fields, t.page = formFields(nil, nil, t.fixed, t.repeats)
@@ -183,13 +182,12 @@ func (t *Template) sign(ctx context.Context, conds []Condition, fields []Field, 
 	}
 	exp := now.Add(t.lifetime)
 	var l linter
+	var hashBuf [32]uint64
 	l.expiration(exp, now)
-	l.conditions(conds, len(t.fixed))
+	hashes := l.conditions(append(hashBuf[:0], t.hashes...), conds, len(t.fixed))
 	// The rules of the whole policy, over the fixed conditions and conds.
 	var condBuf [16]Condition
-	var hashBuf [32]uint64
 	policy := append(append(condBuf[:0], t.fixed...), conds...)
-	hashes := fieldHashes(append(hashBuf[:0], t.hashes...), conds)
 	l.crossChecks(policy, hashes)
 	if l.hasErrors() {
 		return nil, nil, false, joinProblems(l.problems)

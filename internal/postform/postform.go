@@ -75,7 +75,7 @@ func StartsWith(field, value, prefix string) bool {
 // Policy").
 func StartsWithAllowed(field string) bool {
 	switch {
-	case strings.EqualFold(field, "bucket"), strings.EqualFold(field, "success_action_status"):
+	case EqualFold(field, "bucket"), EqualFold(field, "success_action_status"):
 		return false
 	case HasPrefixFold(field, "x-amz-meta-"):
 		return true
@@ -90,11 +90,35 @@ func StartsWithAllowed(field string) bool {
 // field names that have an x-ignore- prefix) must appear in the list of
 // conditions" ("Creating a POST Policy"). Names compare case-insensitively.
 func Exempt(name string) bool {
-	return strings.EqualFold(name, "policy") || strings.EqualFold(name, "x-amz-signature") ||
-		strings.EqualFold(name, "file") || HasPrefixFold(name, "x-ignore-")
+	return EqualFold(name, "policy") || EqualFold(name, "x-amz-signature") ||
+		EqualFold(name, "file") || HasPrefixFold(name, "x-ignore-")
+}
+
+// EqualFold reports whether a and b are equal ignoring ASCII case.
+func EqualFold(a, b string) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	if a == b {
+		return true
+	}
+	for i := 0; i < len(a); i++ {
+		x, y := a[i], b[i]
+		if x != y && lower(x) != lower(y) {
+			return false
+		}
+	}
+	return true
+}
+
+func lower(c byte) byte {
+	if 'A' <= c && c <= 'Z' {
+		return c + 'a' - 'A'
+	}
+	return c
 }
 
 // HasPrefixFold reports whether s begins with prefix, ignoring ASCII case.
 func HasPrefixFold(s, prefix string) bool {
-	return len(s) >= len(prefix) && strings.EqualFold(s[:len(prefix)], prefix)
+	return len(s) >= len(prefix) && EqualFold(s[:len(prefix)], prefix)
 }

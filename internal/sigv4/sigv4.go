@@ -17,7 +17,6 @@ package sigv4
 import (
 	"crypto/hmac"
 	"crypto/sha256"
-	"encoding/hex"
 	"hash"
 	"time"
 )
@@ -127,9 +126,21 @@ func (m MAC) Clone() MAC {
 // spares an allocation (the hash writes it through an interface).
 func (m MAC) HexSum(scratch []byte) [2 * sha256.Size]byte {
 	var out [2 * sha256.Size]byte
-	hex.Encode(out[:], m.h.Sum(scratch[:0]))
+	for i, b := range m.h.Sum(scratch[:0]) {
+		out[2*i], out[2*i+1] = hexPairs[b][0], hexPairs[b][1]
+	}
 	return out
 }
+
+// hexPairs[b] is the lower-case hex of the byte b: two characters per
+// lookup, the same as encoding/hex writes (TestHexPairs).
+var hexPairs = func() (t [256][2]byte) {
+	const digits = "0123456789abcdef"
+	for b := range t {
+		t[b] = [2]byte{digits[b>>4], digits[b&0xf]}
+	}
+	return t
+}()
 
 // Sum returns the MAC of what was written, appended to b.
 func (m MAC) Sum(b []byte) []byte { return m.h.Sum(b) }

@@ -143,3 +143,12 @@ func TestKey(t *testing.T) {
 		}
 	}
 }
+
+// TestHexPairs checks the table HexSum writes with against encoding/hex.
+func TestHexPairs(t *testing.T) {
+	for b := range 256 {
+		if got, want := string(hexPairs[b][:]), hex.EncodeToString([]byte{byte(b)}); got != want {
+			t.Errorf("hexPairs[%d] = %s, want %s", b, got, want)
+		}
+	}
+}
