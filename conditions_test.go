@@ -233,7 +233,8 @@ func TestChecksumDigest(t *testing.T) {
 }
 
 // String gives the array form S3 quotes conditions in ("Policy Condition
-// failed: [\"eq\", \"$key\", …]", anchors.md §3.9).
+// failed: [\"eq\", \"$key\", …]", as LocalStack's recordings of S3 in
+// tests/aws/services/s3/test_s3.py show).
 func TestConditionString(t *testing.T) {
 	for _, tc := range []struct {
 		c    postpolicy.Condition

@@ -19,7 +19,8 @@ import (
 	"github.com/google/go-cmp/cmp"
 )
 
-// The minio-go injection (anchors.md §0.2): a value that closes its string
+// The minio-go injection (its post-policy.go builds conditions with
+// Sprintf; the bug class of minio/minio-java#1174): a value that closes its string
 // and array and opens a new condition when a policy is built with Sprintf.
 const injection = `x"],["starts-with","$acl","`
 

@@ -57,37 +57,12 @@ var goldenPolicies = map[string]func(now time.Time) postpolicy.Policy{
 	},
 }
 
-type goldenCase struct {
-	ID              string     `json:"id"`
-	SigningTime     string     `json:"signing_time"`
-	Region          string     `json:"region"`
-	Endpoint        string     `json:"endpoint"`
-	AccessKeyID     string     `json:"access_key_id"`
-	SecretAccessKey string     `json:"secret_access_key"`
-	SessionToken    string     `json:"session_token"`
-	PolicyJSON      string     `json:"policy_json"`
-	URL             string     `json:"url"`
-	Fields          [][]string `json:"fields_before_policy"`
-	PageConditions  []string   `json:"page_conditions"`
-	Expected        struct {
-		PolicyBase64 string `json:"policy_base64"`
-		Signature    string `json:"signature"`
-	} `json:"expected"`
-}
-
 func TestGoldenSigner(t *testing.T) {
-	var file struct {
-		Schema string       `json:"schema"`
-		Cases  []goldenCase `json:"cases"`
+	cases := testutil.GoldenCases(t, "testdata/golden/signer.json")
+	if len(cases) != len(goldenPolicies) {
+		t.Fatalf("%d cases in the file, %d built here", len(cases), len(goldenPolicies))
 	}
-	testutil.ReadJSON(t, "testdata/golden/signer.json", &file)
-	if file.Schema != "postpolicy-signer-golden/1" {
-		t.Fatalf("unknown schema %q", file.Schema)
-	}
-	if len(file.Cases) != len(goldenPolicies) {
-		t.Fatalf("%d cases in the file, %d built here", len(file.Cases), len(goldenPolicies))
-	}
-	for _, tc := range file.Cases {
+	for _, tc := range cases {
 		t.Run(tc.ID, func(t *testing.T) {
 			build, ok := goldenPolicies[tc.ID]
 			if !ok {

@@ -15,7 +15,7 @@ import (
 )
 
 // The expected problems below come from the rules as the AWS pages state
-// them (anchors.md §3.1–3.9, quoted on the Rule constants), not from running
+// them (quoted on the Rule constants, with S3's recorded answers), not from running
 // the linter.
 
 // lintAt is the signing time of every lint case: midnight, so that the
@@ -651,7 +651,9 @@ func TestRuleValues(t *testing.T) {
 }
 
 // RuleConditionWithoutField: a condition on a field that neither the form
-// nor the page sends fails on S3 even as starts-with "" (anchors.md §3.3).
+// nor the page sends fails on S3 even as starts-with ""
+// (waynehoover/s3_direct_upload#107: "Policy Condition failed:
+// [starts-with, $content-type, \"\"]" for a form without Content-Type).
 // The builders give every condition but Bucket a form or page source, and
 // the rule exempts bucket (S3 takes it from the URL), so the exported way to
 // such conditions is a parsed policy: ParsePolicy's conditions have

@@ -67,8 +67,9 @@ func awsSignature(key []byte, policyBase64 string) string {
 	return hex.EncodeToString(m.Sum(nil))
 }
 
-// The signing key of the AWS POST example (anchors.md appendix A.1:
-// 20151229, us-east-1, s3).
+// The signing key of the AWS POST example (sigv4-post-example, 20151229,
+// us-east-1, s3), derived independently when the vectors were collected
+// (testdata/aws-s3-sigv4-post-example.json, derived_by_us_not_published).
 func TestAWSSigningKeyHelper(t *testing.T) {
 	const want = "cbcef1ebeaefc82cce6530b9f0a9ae598846065f5c5bae0674bd5ebc4ba52d28"
 	if got := hex.EncodeToString(awsSigningKey(exampleSecretKey, "20151229", "us-east-1", "s3")); got != want {
@@ -236,7 +237,8 @@ func TestSignerCredentialsSourceError(t *testing.T) {
 }
 
 // Temporary credentials: "x-amz-security-token ... when using temporary
-// credentials (also needs a condition)" (anchors.md §3.6).
+// credentials (also needs a condition)" ("Creating a POST Policy",
+// sigv4-HTTPPOSTConstructPolicy).
 func TestSignSessionToken(t *testing.T) {
 	for _, tc := range []struct {
 		name  string

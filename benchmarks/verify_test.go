@@ -11,10 +11,8 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"mime/multipart"
 	"net"
 	"net/http"
-	"net/http/httptest"
 	"net/url"
 	"slices"
 	"strings"
@@ -23,6 +21,7 @@ import (
 	"time"
 
 	"github.com/postpolicy/postpolicy"
+	"github.com/postpolicy/postpolicy/postpolicytest"
 	"github.com/postpolicy/postpolicy/receiver"
 )
 
@@ -245,25 +244,10 @@ func parseConditions(doc []byte) (time.Time, []cond, error) {
 // multipartRequest returns a browser's POST of fields and then the file.
 func multipartRequest(t *testing.T, target string, fields []postpolicy.Field, filename string, file []byte) *http.Request {
 	t.Helper()
-	var body bytes.Buffer
-	mw := multipart.NewWriter(&body)
-	for _, f := range fields {
-		if err := mw.WriteField(f.Name, f.Value); err != nil {
-			t.Fatal(err)
-		}
-	}
-	fw, err := mw.CreateFormFile("file", filename)
-	if err == nil {
-		_, err = fw.Write(file)
-	}
-	if err == nil {
-		err = mw.Close()
-	}
+	req, err := postpolicytest.NewPostRequest(target, fields, filename, bytes.NewReader(file))
 	if err != nil {
 		t.Fatal(err)
 	}
-	req := httptest.NewRequest(http.MethodPost, target, &body)
-	req.Header.Set("Content-Type", mw.FormDataContentType())
 	return req
 }
 

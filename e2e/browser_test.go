@@ -118,8 +118,9 @@ func checkResult(t *testing.T, what string, u pageUpload, want string, texts ...
 // cross-origin (hence the bucket's CORS rule) straight to versitygw, which
 // checks the policy.
 //
-// versitygw v1.8.0 does not expand ${filename} in the key (see
-// shared/research/e2e-server.md, pitfall 2), while serve's forms carry the
+// versitygw v1.8.0 does not expand ${filename} in the key (it stores the
+// key as sent; its auth/post_policy.go has no substitution), while serve's
+// forms carry the
 // key users/NAME/${filename}: serve's page therefore puts the file's name
 // into the key itself, which the policy's starts-with on users/NAME/
 // allows, so that each upload gets its own key on any store.

@@ -3,14 +3,12 @@ package e2e
 import (
 	"bytes"
 	"context"
-	"errors"
 	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
 	"sync"
-	"syscall"
 	"testing"
 	"time"
 )
@@ -159,43 +157,25 @@ func startServe(t *testing.T, env []string, args ...string) *serveProc {
 	stderr := &lockedBuffer{}
 	cmd.Stdout = stdout
 	cmd.Stderr = stderr
-	cmd.WaitDelay = 2 * time.Second
-	if err := cmd.Start(); err != nil {
-		t.Fatalf("starting %s: %v", bin, err)
-	}
-	exited := make(chan struct{})
-	var waitErr error
-	go func() {
-		waitErr = cmd.Wait()
-		close(exited)
-	}()
 	p := &serveProc{Stdout: &stdout.buf, Stderr: stderr}
-	t.Cleanup(func() {
-		if err := cmd.Process.Signal(os.Interrupt); err != nil && !errors.Is(err, os.ErrProcessDone) {
-			t.Errorf("sending SIGINT to postpolicy serve (pid %d): %v", cmd.Process.Pid, err)
-		}
-		select {
-		case <-exited:
-			if waitErr != nil {
-				t.Errorf("postpolicy serve (pid %d) did not exit cleanly after SIGINT: %v (want exit status 0)", cmd.Process.Pid, waitErr)
-			} else if !strings.Contains(p.Stdout.String(), "\nstopped\n") {
-				t.Errorf("postpolicy serve exited 0 but did not print \"stopped\"; stdout:\n%s", p.Stdout)
-			}
-		case <-time.After(stopTimeout):
-			t.Errorf("postpolicy serve (pid %d) did not exit %s after SIGINT; killing it", cmd.Process.Pid, stopTimeout)
-			_ = cmd.Process.Signal(syscall.SIGKILL)
-			<-exited
+	sp := startProcess(t, "postpolicy serve", cmd, os.Interrupt, func(waitErr error) {
+		switch {
+		case waitErr != nil:
+			t.Errorf("postpolicy serve did not exit cleanly after SIGINT: %v (want exit status 0)", waitErr)
+		case !strings.Contains(p.Stdout.String(), "\nstopped\n"):
+			t.Errorf("postpolicy serve exited 0 but did not print \"stopped\"; stdout:\n%s", p.Stdout)
 		}
 		if t.Failed() || testing.Verbose() {
 			t.Logf("postpolicy serve %s (exit: %v)\n--- stdout:\n%s--- stderr (request log):\n%s", strings.Join(args[1:], " "), waitErr, p.Stdout, p.Stderr)
 		}
 	})
+	exited := sp.exited
 
 	select {
 	case u := <-stdout.found:
 		p.URL = u
 	case <-exited:
-		t.Fatalf("postpolicy serve exited before listening (%v)\nstdout:\n%s\nstderr:\n%s", waitErr, p.Stdout, p.Stderr)
+		t.Fatalf("postpolicy serve exited before listening (%v)\nstdout:\n%s\nstderr:\n%s", sp.waitErr, p.Stdout, p.Stderr)
 	case <-time.After(serveStartTimeout):
 		t.Fatalf("postpolicy serve did not print \"listening on\" within %s\nstdout:\n%s\nstderr:\n%s", serveStartTimeout, p.Stdout, p.Stderr)
 	}

@@ -7,7 +7,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"mime/multipart"
 	"net"
 	"net/http"
 	"os"
@@ -25,6 +24,7 @@ import (
 	"github.com/aws/smithy-go"
 
 	"github.com/postpolicy/postpolicy"
+	"github.com/postpolicy/postpolicy/postpolicytest"
 )
 
 // The server's own root credentials, given to versitygw through its
@@ -173,35 +173,14 @@ func startVersity(t *testing.T) *server {
 	output := &lockedBuffer{}
 	cmd.Stdout = output
 	cmd.Stderr = output
-	// Wait also waits for the output copying; should a child of the server
-	// keep the pipe open, give up on it shortly after the exit.
-	cmd.WaitDelay = 2 * time.Second
-	if err := cmd.Start(); err != nil {
-		t.Fatalf("starting %s: %v", bin, err)
-	}
-	exited := make(chan struct{})
-	var waitErr error
-	go func() {
-		waitErr = cmd.Wait()
-		close(exited)
-	}()
-	t.Cleanup(func() {
-		// Stop by PID and wait for the exit, so that the directory is not
-		// removed under a live server and the port is free again.
-		if err := cmd.Process.Signal(syscall.SIGTERM); err != nil && !errors.Is(err, os.ErrProcessDone) {
-			t.Errorf("sending SIGTERM to versitygw (pid %d): %v", cmd.Process.Pid, err)
-		}
-		select {
-		case <-exited:
-		case <-time.After(stopTimeout):
-			t.Errorf("versitygw (pid %d) did not exit %s after SIGTERM; killing it", cmd.Process.Pid, stopTimeout)
-			_ = cmd.Process.Kill()
-			<-exited
-		}
+	// Stopped by PID, and waited for, so that the directory is not removed
+	// under a live server and the port is free again.
+	proc := startProcess(t, "versitygw", cmd, syscall.SIGTERM, func(waitErr error) {
 		if t.Failed() {
 			t.Logf("versitygw output (exit: %v):\n%s", waitErr, output.String())
 		}
 	})
+	exited := proc.exited
 
 	base := "http://" + addr
 	if err := waitHealthy(base+"/health", exited); err != nil {
@@ -220,6 +199,46 @@ func startVersity(t *testing.T) *server {
 		t.Fatalf("bucket %s was created, but not in %s (another server on %s?): %v", bucket, dataDir, addr, err)
 	}
 	return srv
+}
+
+// proc is a process a test started, stopped when the test ends.
+type proc struct {
+	exited  chan struct{} // closed when the process has exited
+	waitErr error         // what Wait returned, once exited is closed
+}
+
+// startProcess starts cmd, named name in messages, and stops it when the
+// test ends: it sends stop, waits up to stopTimeout for the exit (then
+// kills the process and waits), and calls done with what Wait returned.
+// Cleanups run last registered first, so a directory the test made before
+// calling startProcess is removed only after the process has exited.
+func startProcess(t *testing.T, name string, cmd *exec.Cmd, stop os.Signal, done func(waitErr error)) *proc {
+	t.Helper()
+	// Wait also waits for the output copying; should a child of the
+	// process keep the pipe open, give up on it shortly after the exit.
+	cmd.WaitDelay = 2 * time.Second
+	if err := cmd.Start(); err != nil {
+		t.Fatalf("starting %s: %v", name, err)
+	}
+	p := &proc{exited: make(chan struct{})}
+	go func() {
+		p.waitErr = cmd.Wait()
+		close(p.exited)
+	}()
+	t.Cleanup(func() {
+		if err := cmd.Process.Signal(stop); err != nil && !errors.Is(err, os.ErrProcessDone) {
+			t.Errorf("sending %v to %s (pid %d): %v", stop, name, cmd.Process.Pid, err)
+		}
+		select {
+		case <-p.exited:
+		case <-time.After(stopTimeout):
+			t.Errorf("%s (pid %d) did not exit %s after %v; killing it", name, cmd.Process.Pid, stopTimeout, stop)
+			_ = cmd.Process.Kill()
+			<-p.exited
+		}
+		done(p.waitErr)
+	})
+	return p
 }
 
 // waitHealthy polls url until it answers 200, the server exits, or
@@ -291,31 +310,13 @@ var noRedirects = &http.Client{
 // postFormHeader is postForm that also returns the answer's header.
 func postFormHeader(t *testing.T, form *postpolicy.Form, extra []postpolicy.Field, fileName string, content []byte) (status int, header http.Header, body string) {
 	t.Helper()
-	var buf bytes.Buffer
-	w := multipart.NewWriter(&buf)
-	for _, f := range append(append([]postpolicy.Field(nil), form.Fields...), extra...) {
-		if err := w.WriteField(f.Name, f.Value); err != nil {
-			t.Fatalf("writing field %s: %v", f.Name, err)
-		}
-	}
-	fw, err := w.CreateFormFile("file", fileName)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := fw.Write(content); err != nil {
-		t.Fatal(err)
-	}
-	if err := w.Close(); err != nil {
-		t.Fatal(err)
-	}
-
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, form.URL, &buf)
+	req, err := postpolicytest.NewRequest(form, extra, fileName, bytes.NewReader(content))
 	if err != nil {
 		t.Fatalf("building the POST to %s: %v", form.URL, err)
 	}
-	req.Header.Set("Content-Type", w.FormDataContentType())
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	req = req.WithContext(ctx)
 	resp, err := noRedirects.Do(req)
 	if err != nil {
 		t.Fatalf("POST %s: %v", form.URL, err)

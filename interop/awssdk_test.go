@@ -18,7 +18,8 @@ import (
 )
 
 // This file drives aws-sdk-go-v2's PresignClient.PresignPostObject
-// (anchors.md §1.2) and posts what it returns to postpolicy's Verifier.
+// (service/s3/presign_post.go) and posts what it returns to postpolicy's
+// receiver.Verifier.
 
 // fixedClockPresigner wraps the SDK's own PresignPost implementation and
 // replaces the signing time it is given (the SDK takes it from its internal
@@ -198,11 +199,12 @@ func TestAWSSDKFormsVerify(t *testing.T) {
 }
 
 // TestAWSSDKDropsPutObjectInputFields: PresignPostObject uses only the
-// Bucket and Key of its PutObjectInput (anchors.md §1.2, aws-sdk-go-v2
-// issue #3119). ContentType and Metadata set there produce neither a
+// Bucket and Key of its PutObjectInput (service/s3/presign_post.go;
+// aws/aws-sdk-go-v2#3119). ContentType and Metadata set there produce neither a
 // condition nor a field.
 //
-// Which side is right: S3's coverage rule (anchors.md §3.3) says every
+// Which side is right: S3's coverage rule ("Creating a POST Policy",
+// sigv4-HTTPPOSTConstructPolicy) says every
 // form field except x-amz-signature, file, policy and x-ignore-* must be
 // covered by a condition, else 403 AccessDenied "Invalid according to
 // Policy: Extra input fields: <name>". So a page that sends the Content-Type
@@ -248,11 +250,13 @@ func TestAWSSDKDropsPutObjectInputFields(t *testing.T) {
 }
 
 // TestAWSSDKStringSliceStartsWithOnKey: the SDK recognises a starts-with on
-// $key only when it is written as []any (anchors.md §1.2); written as
+// $key only when it is written as []any (service/s3/presign_post.go);
+// written as
 // []string it is missed, and the SDK appends {"key": Key} as well. With the
 // usual key "uploads/user-42/${filename}" that exact condition can never
 // match: S3 replaces ${filename} in the key field with the file's name
-// before it checks the policy (anchors.md §0.6 and §3.7), so the key is
+// before it checks the policy ("Creating an HTML Form",
+// sigv4-HTTPPOSTForms), so the key is
 // "uploads/user-42/photo.png" and the condition wants the literal
 // "${filename}". S3 answers 403 "Policy Condition failed" and so does our
 // Verifier, with the condition in S3's quoting. Our Verifier is right; the

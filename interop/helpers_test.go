@@ -10,11 +10,8 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"mime/multipart"
 	"net"
 	"net/http"
-	"net/http/httptest"
-	"net/textproto"
 	"net/url"
 	"os"
 	"sort"
@@ -24,6 +21,7 @@ import (
 	"time"
 
 	"github.com/postpolicy/postpolicy"
+	"github.com/postpolicy/postpolicy/postpolicytest"
 	"github.com/postpolicy/postpolicy/receiver"
 )
 
@@ -171,32 +169,13 @@ func fileContent(n int) []byte {
 }
 
 // postRequest builds the multipart/form-data POST a browser sends to
-// formURL: the fields in order, then the file, last, in a part named "file"
-// with filename.
+// formURL: the fields in order, then the file, last.
 func postRequest(t *testing.T, formURL string, fields []postpolicy.Field, filename string, content []byte) *http.Request {
 	t.Helper()
-	var body bytes.Buffer
-	w := multipart.NewWriter(&body)
-	for _, f := range fields {
-		if err := w.WriteField(f.Name, f.Value); err != nil {
-			t.Fatalf("writing field %s: %v", f.Name, err)
-		}
-	}
-	h := make(textproto.MIMEHeader)
-	h.Set("Content-Disposition", fmt.Sprintf(`form-data; name="file"; filename=%q`, filename))
-	h.Set("Content-Type", "application/octet-stream")
-	part, err := w.CreatePart(h)
+	r, err := postpolicytest.NewPostRequest(formURL, fields, filename, bytes.NewReader(content))
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := part.Write(content); err != nil {
-		t.Fatal(err)
-	}
-	if err := w.Close(); err != nil {
-		t.Fatal(err)
-	}
-	r := httptest.NewRequest(http.MethodPost, formURL, &body)
-	r.Header.Set("Content-Type", w.FormDataContentType())
 	return r
 }
 

@@ -17,7 +17,8 @@ import (
 )
 
 // This file drives minio-go's PostPolicy and Client.PresignedPostPolicy
-// (anchors.md §1.1) and posts what they return to postpolicy's Verifier.
+// (post-policy.go, api-presigned.go) and posts what they return to
+// postpolicy's receiver.Verifier.
 
 // minioClient returns a minio-go client for AWS S3 in eu-west-1. With
 // Options.Region set, PresignedPostPolicy does not look the bucket's region
@@ -148,12 +149,14 @@ func mustGet(t *testing.T, fields []postpolicy.Field, name string) string {
 
 // TestMinioSSEFieldsWithoutConditions: PostPolicy.SetEncryption adds the
 // server-side-encryption headers as form fields but writes no condition
-// for them (anchors.md §1.1, the SetEncryption row).
+// for them (post-policy.go, SetEncryption).
 //
-// Which side is right: by S3's coverage rule (anchors.md §3.3) every form
+// Which side is right: by S3's coverage rule ("Creating a POST Policy",
+// sigv4-HTTPPOSTConstructPolicy) every form
 // field other than x-amz-signature, file, policy and x-ignore-* needs a
 // condition, and the SSE fields are ordinary x-amz-* fields that S3 allows
-// only with an exact match (§3.2): S3 answers 403 AccessDenied "Invalid
+// only with an exact match (the same page's condition table): S3 answers
+// 403 AccessDenied "Invalid
 // according to Policy: Extra input fields: x-amz-server-side-encryption".
 // MinIO's server exempts the SSE fields from the rule (§1.8), which is why
 // minio-go works against MinIO; against S3, and against our Verifier, which
@@ -213,8 +216,8 @@ func TestMinioSSEFieldsWithoutConditions(t *testing.T) {
 }
 
 // TestMinioJSONInjection: minio-go writes each condition with
-// fmt.Sprintf(`["%s","%s","%s"]`) and no JSON escaping (anchors.md §0.2;
-// perf-baseline.md, "JSON escaping of values"). A key built from a
+// fmt.Sprintf(`["%s","%s","%s"]`) and no JSON escaping (post-policy.go,
+// marshalJSON; the bug class of minio/minio-java#1174). A key built from a
 // user-supplied name, x"],["starts-with","$acl"," closes the key condition
 // and opens a new one: the signed policy is still valid JSON, and it says
 // more than the backend meant. It grants the uploader any ACL.

@@ -15,7 +15,8 @@ import (
 
 // The signature of a POST form is HMAC-SHA256, keyed with the SigV4 signing
 // key of the credential scope, over the base64 policy text exactly as the
-// form carries it (anchors.md §3.6). Given the same policy text and scope,
+// form carries it ("Calculating a Signature", S3 API reference,
+// sigv4-authentication-HTTPPOST). Given the same policy text and scope,
 // every correct implementation must produce the same hex string. These
 // tests check that in both directions:
 //

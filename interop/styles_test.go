@@ -27,7 +27,8 @@ import (
 // before comparing (its expiration is the fixed one: SetExpires).
 //
 // What the comparison shows (the README cites these), all accepted by S3
-// because the signature covers the base64 text as sent (anchors.md §0.5):
+// because the signature covers the base64 text as sent ("Calculating a
+// Signature", sigv4-authentication-HTTPPOST):
 //
 //   - Field names. postpolicy: lower case, in a fixed order (the policy's
 //     fields in condition order, then x-amz-algorithm, x-amz-credential,

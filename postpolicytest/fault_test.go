@@ -1,7 +1,6 @@
 package postpolicytest_test
 
 import (
-	"bufio"
 	"bytes"
 	"context"
 	"encoding/base64"
@@ -13,8 +12,6 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"os"
-	"runtime"
-	"runtime/pprof"
 	"strings"
 	"sync"
 	"syscall"
@@ -22,6 +19,7 @@ import (
 	"time"
 
 	"github.com/postpolicy/postpolicy"
+	"github.com/postpolicy/postpolicy/internal/testutil"
 	"github.com/postpolicy/postpolicy/postpolicytest"
 	"github.com/postpolicy/postpolicy/receiver"
 )
@@ -32,41 +30,6 @@ import (
 // (when the client is still there to read it), nothing is stored, and no
 // goroutine or file descriptor is left behind.
 
-// openFDs returns the number of open file descriptors of the process, or
-// -1 where /proc/self/fd is not available.
-func openFDs() int {
-	entries, err := os.ReadDir("/proc/self/fd")
-	if err != nil {
-		return -1
-	}
-	return len(entries)
-}
-
-// leakCheck records the goroutines and open files now; the function it
-// returns waits (up to a generous bound: the server's goroutines end
-// asynchronously once their connection closes) for both to come back to
-// that level, and fails the test with a goroutine dump if they do not.
-func leakCheck(t *testing.T) func() {
-	t.Helper()
-	g0, fd0 := runtime.NumGoroutine(), openFDs()
-	return func() {
-		t.Helper()
-		var g, fd int
-		for deadline := time.Now().Add(10 * time.Second); ; {
-			g, fd = runtime.NumGoroutine(), openFDs()
-			if g <= g0 && fd <= fd0 || time.Now().After(deadline) {
-				break
-			}
-			time.Sleep(10 * time.Millisecond)
-		}
-		if g > g0 || fd > fd0 {
-			var dump strings.Builder
-			pprof.Lookup("goroutine").WriteTo(&dump, 1)
-			t.Errorf("leak: %d goroutines and %d open files, %d and %d before\n%s", g, fd, g0, fd0, dump.String())
-		}
-	}
-}
-
 // rawUpload returns the multipart body that posts content with form, as a
 // browser sends it, and its boundary.
 func rawUpload(t *testing.T, form *postpolicy.Form, content string) (body []byte, boundary string) {
@@ -75,46 +38,15 @@ func rawUpload(t *testing.T, form *postpolicy.Form, content string) (body []byte
 	if err != nil {
 		t.Fatal(err)
 	}
-	b, err := io.ReadAll(req.Body)
-	if err != nil {
-		t.Fatal(err)
-	}
-	_, boundary, _ = strings.Cut(req.Header.Get("Content-Type"), "boundary=")
-	return b, boundary
-}
-
-// rawRequest returns the bytes of a POST of body to /BUCKET on host, with
-// a Content-Length of len(body) and the multipart boundary boundary.
-func rawRequest(t *testing.T, host, bucket, boundary string, body []byte) []byte {
-	t.Helper()
-	var b bytes.Buffer
-	fmt.Fprintf(&b, "POST /%s HTTP/1.1\r\nHost: %s\r\nContent-Type: multipart/form-data; boundary=%s\r\nContent-Length: %d\r\n\r\n",
-		bucket, host, boundary, len(body))
-	b.Write(body)
-	return b.Bytes()
+	return testutil.RequestBody(t, req)
 }
 
 // readAnswer reads an HTTP response from c and returns its status and
 // S3 error code ("" when it has none).
 func readAnswer(t *testing.T, c net.Conn) (int, string) {
 	t.Helper()
-	c.SetReadDeadline(time.Now().Add(30 * time.Second))
-	resp, err := http.ReadResponse(bufio.NewReader(c), nil)
-	if err != nil {
-		t.Fatalf("reading the answer: %v", err)
-	}
-	defer resp.Body.Close()
-	body, _ := io.ReadAll(resp.Body)
-	return resp.StatusCode, s3CodeOf(string(body))
-}
-
-func s3CodeOf(body string) string {
-	_, rest, ok := strings.Cut(body, "<Code>")
-	if !ok {
-		return ""
-	}
-	code, _, _ := strings.Cut(rest, "</Code>")
-	return code
+	resp, body := testutil.ReadAnswer(t, c)
+	return resp.StatusCode, testutil.S3Code(body)
 }
 
 // faultContent is a file of 256 KiB: larger than the buffers between the
@@ -127,7 +59,7 @@ func TestFaultsStoreNothing(t *testing.T) {
 	form := sign(t, srv.Signer(), postpolicy.Bucket("faults"), postpolicy.Key("up/${filename}"), postpolicy.ContentLengthRange(1, 1<<20))
 	addr := strings.TrimPrefix(srv.URL, "http://")
 	body, boundary := rawUpload(t, form, faultContent)
-	raw := rawRequest(t, addr, "faults", boundary, body)
+	raw := testutil.RawPost(addr, "/faults", boundary, body)
 	fileAt := bytes.Index(raw, []byte(faultContent[:64]))
 
 	// A warm-up upload, so that what the server starts once is running
@@ -188,7 +120,7 @@ func TestFaultsStoreNothing(t *testing.T) {
 			// multipart reader's buffer, ends the search.
 			c := dial(t)
 			defer c.Close()
-			c.Write(rawRequest(t, addr, "faults", "X"+boundary[1:], body))
+			c.Write(testutil.RawPost(addr, "/faults", "X"+boundary[1:], body))
 			if status, code := readAnswer(t, c); status != 400 || code != "MalformedPOSTRequest" {
 				t.Errorf("answer %d %s, want 400 MalformedPOSTRequest", status, code)
 			}
@@ -197,7 +129,7 @@ func TestFaultsStoreNothing(t *testing.T) {
 			small, boundary := rawUpload(t, form, faultContent[:100])
 			c := dial(t)
 			defer c.Close()
-			c.Write(rawRequest(t, addr, "faults", "X"+boundary[1:], small))
+			c.Write(testutil.RawPost(addr, "/faults", "X"+boundary[1:], small))
 			if status, code := readAnswer(t, c); status != 400 || code != "MalformedPOSTRequest" {
 				t.Errorf("answer %d %s, want 400 MalformedPOSTRequest", status, code)
 			}
@@ -215,7 +147,7 @@ func TestFaultsStoreNothing(t *testing.T) {
 			broken := string(body[:second]) + "junk" + string(body[second:])
 			c := dial(t)
 			defer c.Close()
-			c.Write(rawRequest(t, addr, "faults", boundary, []byte(broken)))
+			c.Write(testutil.RawPost(addr, "/faults", boundary, []byte(broken)))
 			if status, code := readAnswer(t, c); status != 400 || code != "InvalidArgument" {
 				t.Errorf("answer %d %s, want 400 InvalidArgument", status, code)
 			}
@@ -225,14 +157,14 @@ func TestFaultsStoreNothing(t *testing.T) {
 			defer c.Close()
 			broken := append([]byte(nil), body...)
 			broken[bytes.LastIndex(broken, []byte(boundary))] ^= 0x20 // the closing delimiter no longer matches
-			c.Write(rawRequest(t, addr, "faults", boundary, broken))
+			c.Write(testutil.RawPost(addr, "/faults", boundary, broken))
 			if status, code := readAnswer(t, c); status != 400 || code != "MalformedPOSTRequest" {
 				t.Errorf("answer %d %s, want 400 MalformedPOSTRequest", status, code)
 			}
 		}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			check := leakCheck(t)
+			check := testutil.LeakCheck(t)
 			tc.run(t)
 			check()
 			if keys := srv.Store.Keys("faults"); len(keys) != 1 || keys[0] != "up/warm.txt" {
@@ -307,13 +239,13 @@ func TestDiskFull(t *testing.T) {
 		}
 		defer resp.Body.Close()
 		b, _ := io.ReadAll(resp.Body)
-		return resp.StatusCode, s3CodeOf(string(b)), string(b)
+		return resp.StatusCode, testutil.S3Code(string(b)), string(b)
 	}
 	if status, _, body := upload("small.bin", "fits"); status != http.StatusNoContent {
 		t.Fatalf("a file that fits: %d %s", status, body)
 	}
 	ts.Client().CloseIdleConnections()
-	check := leakCheck(t)
+	check := testutil.LeakCheck(t)
 	status, code, body := upload("big.bin", faultContent)
 	if status != http.StatusInternalServerError || code != "InternalError" {
 		t.Errorf("a file the disk cannot hold: %d %s, want 500 InternalError", status, code)
@@ -432,8 +364,8 @@ func TestSecretsInAnswers(t *testing.T) {
 		}
 		b, _ := io.ReadAll(resp.Body)
 		resp.Body.Close()
-		if resp.StatusCode != tc.status || s3CodeOf(string(b)) != tc.code {
-			t.Errorf("%s: %d %s, want %d %s", tc.name, resp.StatusCode, s3CodeOf(string(b)), tc.status, tc.code)
+		if resp.StatusCode != tc.status || testutil.S3Code(string(b)) != tc.code {
+			t.Errorf("%s: %d %s, want %d %s", tc.name, resp.StatusCode, testutil.S3Code(string(b)), tc.status, tc.code)
 		}
 		mu.Lock()
 		said.Write(b)

@@ -15,13 +15,21 @@ import (
 // chose), then the file, last, in a part named "file" with the file name
 // filename. It reads content into memory; it is for tests.
 func NewRequest(form *postpolicy.Form, page []postpolicy.Field, filename string, content io.Reader) (*http.Request, error) {
+	fields := append(append(make([]postpolicy.Field, 0, len(form.Fields)+len(page)), form.Fields...), page...)
+	return NewPostRequest(form.URL, fields, filename, content)
+}
+
+// NewPostRequest returns the multipart/form-data POST of fields, in
+// order, then the file, last, in a part named "file" with the file name
+// filename and Content-Type application/octet-stream, to url: what a
+// browser sends for a form made by any signer (an SDK's field map, say).
+// It reads content into memory; it is for tests.
+func NewPostRequest(url string, fields []postpolicy.Field, filename string, content io.Reader) (*http.Request, error) {
 	var body bytes.Buffer
 	mw := multipart.NewWriter(&body)
-	for _, fields := range [][]postpolicy.Field{form.Fields, page} {
-		for _, f := range fields {
-			if err := mw.WriteField(f.Name, f.Value); err != nil {
-				return nil, err
-			}
+	for _, f := range fields {
+		if err := mw.WriteField(f.Name, f.Value); err != nil {
+			return nil, err
 		}
 	}
 	fw, err := mw.CreateFormFile("file", filename)
@@ -34,7 +42,7 @@ func NewRequest(form *postpolicy.Form, page []postpolicy.Field, filename string,
 	if err := mw.Close(); err != nil {
 		return nil, err
 	}
-	req, err := http.NewRequest(http.MethodPost, form.URL, &body)
+	req, err := http.NewRequest(http.MethodPost, url, &body)
 	if err != nil {
 		return nil, err
 	}

@@ -18,6 +18,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/postpolicy/postpolicy"
+	"github.com/postpolicy/postpolicy/internal/testutil"
 	"github.com/postpolicy/postpolicy/receiver"
 )
 
@@ -491,7 +492,7 @@ func (p *panicReader) Read(b []byte) (int, error) {
 // temporary file.
 func TestDirStorePanicLeavesNothing(t *testing.T) {
 	s, root := openStore(t)
-	fds := openFDs()
+	fds := testutil.OpenFDs()
 	func() {
 		defer func() {
 			if recover() == nil {
@@ -503,7 +504,7 @@ func TestDirStorePanicLeavesNothing(t *testing.T) {
 	if files := filesUnder(t, root); len(files) != 0 {
 		t.Errorf("files after the panic: %q", files)
 	}
-	if n := openFDs(); n > fds {
+	if n := testutil.OpenFDs(); n > fds {
 		t.Errorf("%d open files after the panic, %d before", n, fds)
 	}
 }

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bufio"
 	"bytes"
 	"context"
 	"crypto/sha256"
@@ -13,8 +12,6 @@ import (
 	"os"
 	"path"
 	"path/filepath"
-	"runtime"
-	"runtime/pprof"
 	"strings"
 	"sync"
 	"syscall"
@@ -23,6 +20,7 @@ import (
 
 	"github.com/postpolicy/postpolicy"
 	"github.com/postpolicy/postpolicy/examples/backend"
+	"github.com/postpolicy/postpolicy/internal/testutil"
 	"github.com/postpolicy/postpolicy/postpolicytest"
 	"github.com/postpolicy/postpolicy/receiver"
 )
@@ -113,20 +111,7 @@ func multipartBody(t testing.TB, form *postpolicy.Form, ct, filename string, con
 	if err != nil {
 		t.Fatal(err)
 	}
-	b, err := io.ReadAll(req.Body)
-	if err != nil {
-		t.Fatal(err)
-	}
-	_, boundary, _ := strings.Cut(req.Header.Get("Content-Type"), "boundary=")
-	return b, boundary
-}
-
-// rawPost returns the bytes of a POST of body to path on host.
-func rawPost(host, path, boundary string, body []byte) []byte {
-	var b bytes.Buffer
-	fmt.Fprintf(&b, "POST %s HTTP/1.1\r\nHost: %s\r\nContent-Type: multipart/form-data; boundary=%s\r\nContent-Length: %d\r\n\r\n", path, host, boundary, len(body))
-	b.Write(body)
-	return b.Bytes()
+	return testutil.RequestBody(t, req)
 }
 
 // answer is an HTTP response as a test reads it.
@@ -137,26 +122,11 @@ type answer struct {
 	header http.Header
 }
 
-func s3CodeOf(body string) string {
-	_, rest, ok := strings.Cut(body, "<Code>")
-	if !ok {
-		return ""
-	}
-	code, _, _ := strings.Cut(rest, "</Code>")
-	return code
-}
-
 // readAnswer reads an HTTP response from c.
 func readAnswer(t *testing.T, c net.Conn) answer {
 	t.Helper()
-	c.SetReadDeadline(time.Now().Add(30 * time.Second))
-	resp, err := http.ReadResponse(bufio.NewReader(c), nil)
-	if err != nil {
-		t.Fatalf("reading the answer: %v", err)
-	}
-	defer resp.Body.Close()
-	b, _ := io.ReadAll(resp.Body)
-	return answer{resp.StatusCode, s3CodeOf(string(b)), string(b), resp.Header}
+	resp, body := testutil.ReadAnswer(t, c)
+	return answer{resp.StatusCode, testutil.S3Code(body), body, resp.Header}
 }
 
 // post uploads content with form over a connection of its own, closed
@@ -176,7 +146,7 @@ func (s *liveServe) post(t testing.TB, form *postpolicy.Form, ct, filename strin
 	}
 	defer resp.Body.Close()
 	b, _ := io.ReadAll(resp.Body)
-	return answer{resp.StatusCode, s3CodeOf(string(b)), string(b), resp.Header}
+	return answer{resp.StatusCode, testutil.S3Code(string(b)), string(b), resp.Header}
 }
 
 // getObject reads an object back over a connection of its own.
@@ -226,41 +196,6 @@ func storeState(t *testing.T, data, bucket string) (keys, temps []string) {
 	return keys, temps
 }
 
-// openFDs returns the number of open file descriptors of the process, or
-// -1 where /proc/self/fd is not available.
-func openFDs() int {
-	entries, err := os.ReadDir("/proc/self/fd")
-	if err != nil {
-		return -1
-	}
-	return len(entries)
-}
-
-// leakCheck records the goroutines and open files now; the function it
-// returns waits (up to a generous bound: a server's goroutines end
-// asynchronously once their connection closes) for both to come back to
-// that level, and fails the test with a goroutine dump if they do not.
-func leakCheck(t *testing.T) func() {
-	t.Helper()
-	g0, fd0 := runtime.NumGoroutine(), openFDs()
-	return func() {
-		t.Helper()
-		var g, fd int
-		for deadline := time.Now().Add(15 * time.Second); ; {
-			g, fd = runtime.NumGoroutine(), openFDs()
-			if g <= g0 && fd <= fd0 || time.Now().After(deadline) {
-				break
-			}
-			time.Sleep(10 * time.Millisecond)
-		}
-		if g > g0 || fd > fd0 {
-			var dump strings.Builder
-			pprof.Lookup("goroutine").WriteTo(&dump, 1)
-			t.Errorf("leak: %d goroutines and %d open files, %d and %d before\n%s", g, fd, g0, fd0, dump.String())
-		}
-	}
-}
-
 // waitFor polls cond until it holds, failing the test after a generous
 // bound.
 func waitFor(t *testing.T, what string, cond func() bool) {
@@ -294,7 +229,7 @@ func TestServeFaults(t *testing.T) {
 		t.Fatalf("warm-up upload: %d %s", a.status, a.body)
 	}
 	body, boundary := multipartBody(t, s.form(t, "f"), "image/png", "f.png", strings.NewReader(content))
-	raw := rawPost(s.addr, "/uploads", boundary, body)
+	raw := testutil.RawPost(s.addr, "/uploads", boundary, body)
 	fileAt := bytes.Index(raw, []byte(content[:64]))
 
 	posts := 1
@@ -342,7 +277,7 @@ func TestServeFaults(t *testing.T) {
 			defer c.Close()
 			broken := append([]byte(nil), body...)
 			broken[bytes.LastIndex(broken, []byte(boundary))] ^= 0x20
-			c.Write(rawPost(s.addr, "/uploads", boundary, broken))
+			c.Write(testutil.RawPost(s.addr, "/uploads", boundary, broken))
 			if a := readAnswer(t, c); a.status != 400 || a.code != "MalformedPOSTRequest" {
 				t.Errorf("answer %d %s, want 400 MalformedPOSTRequest", a.status, a.code)
 			}
@@ -353,7 +288,7 @@ func TestServeFaults(t *testing.T) {
 			// up to the cap on what comes before the file.
 			c := s.dial(t)
 			defer c.Close()
-			c.Write(rawPost(s.addr, "/uploads", "X"+boundary[1:], body))
+			c.Write(testutil.RawPost(s.addr, "/uploads", "X"+boundary[1:], body))
 			if a := readAnswer(t, c); a.status != 400 || a.code != "MaxPostPreDataLengthExceeded" {
 				t.Errorf("answer %d %s, want 400 MaxPostPreDataLengthExceeded", a.status, a.code)
 			}
@@ -365,7 +300,7 @@ func TestServeFaults(t *testing.T) {
 			flood := []byte(strings.Repeat(part, 4<<20/len(part)))
 			c := s.dial(t)
 			defer c.Close()
-			go c.Write(rawPost(s.addr, "/uploads", "b", flood))
+			go c.Write(testutil.RawPost(s.addr, "/uploads", "b", flood))
 			a := readAnswer(t, c)
 			if a.status != 400 || a.code != "MaxPostPreDataLengthExceeded" || !strings.Contains(a.body, "<MaxPostPreDataParts>256</MaxPostPreDataParts>") {
 				t.Errorf("answer %d %s, want 400 MaxPostPreDataLengthExceeded after %d fields", a.status, a.body, receiver.MaxPreFileParts)
@@ -376,7 +311,7 @@ func TestServeFaults(t *testing.T) {
 			flood := []byte(strings.Repeat(part, 4<<20/len(part)))
 			c := s.dial(t)
 			defer c.Close()
-			go c.Write(rawPost(s.addr, "/uploads", "b", flood))
+			go c.Write(testutil.RawPost(s.addr, "/uploads", "b", flood))
 			if a := readAnswer(t, c); a.status != 400 || a.code != "MalformedPOSTRequest" {
 				t.Errorf("answer %d %s, want 400 MalformedPOSTRequest", a.status, a.code)
 			}
@@ -385,14 +320,14 @@ func TestServeFaults(t *testing.T) {
 			small, boundary := multipartBody(t, s.form(t, "f"), "image/png", "f.png", strings.NewReader("small"))
 			c := s.dial(t)
 			defer c.Close()
-			c.Write(rawPost(s.addr, "/uploads", "X"+boundary[1:], small))
+			c.Write(testutil.RawPost(s.addr, "/uploads", "X"+boundary[1:], small))
 			if a := readAnswer(t, c); a.status != 400 || a.code != "MalformedPOSTRequest" {
 				t.Errorf("answer %d %s, want 400 MalformedPOSTRequest", a.status, a.code)
 			}
 		}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			check := leakCheck(t)
+			check := testutil.LeakCheck(t)
 			tc.run(t)
 			posts++
 			// The handler has returned once its log line is written.
@@ -446,7 +381,7 @@ func TestServeSlowClients(t *testing.T) {
 			t.Fatal("the server did not close the connection")
 		}
 	}
-	check := leakCheck(t)
+	check := testutil.LeakCheck(t)
 	// The clients run at once, each in its subtest (not limited by
 	// -parallel): the test lasts as long as its slowest client.
 	clients := []struct {
@@ -474,7 +409,7 @@ func TestServeSlowClients(t *testing.T) {
 		{"client stops mid-body", func(t *testing.T) {
 			content := pattern(2, 256<<10)
 			body, boundary := multipartBody(t, s.form(t, "stall"), "image/png", "s.png", strings.NewReader(content))
-			raw := rawPost(s.addr, "/uploads", boundary, body)
+			raw := testutil.RawPost(s.addr, "/uploads", boundary, body)
 			c := s.dial(t)
 			defer c.Close()
 			c.Write(raw[:bytes.Index(raw, []byte(content[:64]))+100<<10])
@@ -486,7 +421,7 @@ func TestServeSlowClients(t *testing.T) {
 		}},
 		{"client stops before the body", func(t *testing.T) {
 			body, boundary := multipartBody(t, s.form(t, "stall2"), "image/png", "s.png", strings.NewReader("x"))
-			raw := rawPost(s.addr, "/uploads", boundary, body)
+			raw := testutil.RawPost(s.addr, "/uploads", boundary, body)
 			c := s.dial(t)
 			defer c.Close()
 			c.Write(raw[:bytes.Index(raw, []byte("\r\n\r\n"))+4])
@@ -555,7 +490,7 @@ func TestServeSlowClients(t *testing.T) {
 			// after each: twice the timeout in all, never idle for it.
 			content := pattern(3, 1<<20)
 			body, boundary := multipartBody(t, s.form(t, "slow"), "image/png", "slow.png", strings.NewReader(content))
-			raw := rawPost(s.addr, "/uploads", boundary, body)
+			raw := testutil.RawPost(s.addr, "/uploads", boundary, body)
 			c := s.dial(t)
 			defer c.Close()
 			for off := 0; off < len(raw); off += len(raw)/8 + 1 {

@@ -20,6 +20,7 @@ import (
 	"time"
 
 	"github.com/postpolicy/postpolicy"
+	"github.com/postpolicy/postpolicy/internal/testutil"
 )
 
 // TestServeLoad sends many concurrent uploads of mixed sizes, valid and
@@ -147,7 +148,7 @@ func TestServeLoad(t *testing.T) {
 		}
 		defer resp.Body.Close()
 		b, _ := io.ReadAll(resp.Body)
-		u.got, u.gotCode = resp.StatusCode, s3CodeOf(string(b))
+		u.got, u.gotCode = resp.StatusCode, testutil.S3Code(string(b))
 	}
 
 	// Sample the heap while the uploads run; reset the process's peak RSS

@@ -17,6 +17,7 @@ import (
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
+	"github.com/postpolicy/postpolicy/internal/testutil"
 )
 
 // The AWS documentation's published example keys, and a made-up session
@@ -88,41 +89,11 @@ func runCLI(t *testing.T, env map[string]string, args ...string) result {
 	return r
 }
 
-// goldenCase is the part of a case of testdata/golden/signer.json that
-// these tests use.
-type goldenCase struct {
-	ID              string     `json:"id"`
-	SigningTime     string     `json:"signing_time"`
-	Region          string     `json:"region"`
-	AccessKeyID     string     `json:"access_key_id"`
-	SecretAccessKey string     `json:"secret_access_key"`
-	SessionToken    string     `json:"session_token"`
-	PolicyJSON      string     `json:"policy_json"`
-	URL             string     `json:"url"`
-	Fields          [][]string `json:"fields_before_policy"`
-	PageConditions  []string   `json:"page_conditions"`
-	Expected        struct {
-		PolicyBase64  string `json:"policy_base64"`
-		SigningKeyHex string `json:"signing_key_hex"`
-		Signature     string `json:"signature"`
-	} `json:"expected"`
-}
-
 // readmeGolden returns the readme-example case of the golden vectors, whose
 // expected values were computed with openssl, independently of the library.
-func readmeGolden(t *testing.T) goldenCase {
+func readmeGolden(t *testing.T) testutil.GoldenCase {
 	t.Helper()
-	b, err := os.ReadFile("../../testdata/golden/signer.json")
-	if err != nil {
-		t.Fatal(err)
-	}
-	var file struct {
-		Cases []goldenCase `json:"cases"`
-	}
-	if err := json.Unmarshal(b, &file); err != nil {
-		t.Fatal(err)
-	}
-	for _, c := range file.Cases {
+	for _, c := range testutil.GoldenCases(t, "../../testdata/golden/signer.json") {
 		if c.ID == "readme-example" {
 			if c.AccessKeyID != testAccessKeyID || c.SecretAccessKey != testSecret || c.SessionToken != "" {
 				t.Fatal("readme-example no longer uses the published example keys without a token")
@@ -134,7 +105,7 @@ func readmeGolden(t *testing.T) goldenCase {
 		}
 	}
 	t.Fatal("no readme-example case in signer.json")
-	return goldenCase{}
+	return testutil.GoldenCase{}
 }
 
 // decodeForm reads the JSON form sign prints, keeping the order of its

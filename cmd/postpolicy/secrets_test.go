@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/postpolicy/postpolicy"
+	"github.com/postpolicy/postpolicy/internal/testutil"
 )
 
 // TestSecretsUnderFailure forces the error paths of serve (its receiver,
@@ -113,8 +114,8 @@ func TestSecretsUnderFailure(t *testing.T) {
 		cut  int
 		code string
 	}{
-		{"malformed", rawPost(s.addr, "/uploads", "X"+boundary[1:], body), 0, "MalformedPOSTRequest"},
-		{"cut short", rawPost(s.addr, "/uploads", boundary, body), 20, "IncompleteBody"},
+		{"malformed", testutil.RawPost(s.addr, "/uploads", "X"+boundary[1:], body), 0, "MalformedPOSTRequest"},
+		{"cut short", testutil.RawPost(s.addr, "/uploads", boundary, body), 20, "IncompleteBody"},
 	} {
 		c := s.dial(t)
 		c.Write(tc.raw[:len(tc.raw)-tc.cut])

@@ -8,6 +8,8 @@ import (
 	"strings"
 	"syscall"
 	"testing"
+
+	"github.com/postpolicy/postpolicy/internal/testutil"
 )
 
 // TestServeFullTmpfs runs serve on a real full disk: a tmpfs of 1 MiB
@@ -35,7 +37,7 @@ func TestServeFullTmpfs(t *testing.T) {
 		}
 	})
 	s := startLiveServe(t, serveLimits{}, "-data", data, "-max-size", "4MiB")
-	check := leakCheck(t)
+	check := testutil.LeakCheck(t)
 
 	first := pattern(8, 300<<10)
 	if a := s.post(t, s.form(t, "t"), "image/png", "first.png", strings.NewReader(first)); a.status != http.StatusCreated {
