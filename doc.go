@@ -14,10 +14,17 @@
 // [Signer.AppendFormJSON], which writes the same bytes into a buffer it
 // reuses, or [FormHandler], which does that for each request.
 //
-// A Signer is meant to be built once and shared: it caches per day what
-// every signature shares, and the leading conditions that consecutive
-// policies repeat, so a policy is signed fastest with the conditions that
-// are the same for every user first and the per-user ones last.
+// A Signer is meant to be built once and shared: it keeps per day what
+// every signature shares (the signing key, and the start of every policy
+// with its base64 and HMAC state). A backend that signs the same kind of
+// policy for every request prepares the conditions they share once, with
+// [Signer.Prepare]; the [Template] it returns checks, encodes and hashes
+// only each request's own conditions, and signs the same bytes the Signer
+// would.
+//
+// The server side (a verifier of browser uploads with S3's semantics and
+// answers, and an S3-style endpoint over a store) is the package receiver;
+// a fake endpoint for tests is the package postpolicytest.
 //
 // The specification is the AWS documentation on browser-based uploads with
 // POST and Signature Version 4:

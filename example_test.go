@@ -151,11 +151,14 @@ func ExampleForm_WriteHTML() {
 	// </form>
 }
 
-// An endpoint that answers the page with the form's JSON, as FormHandler
-// does, can have it written into a buffer it reuses. The conditions that
-// are the same for every user come first and the user's last: the Signer
-// then encodes and hashes the leading ones once, not per form.
-func ExampleSigner_AppendFormJSON() {
+// A backend that lets every user upload the same kind of file prepares,
+// once, the conditions all its forms share; each form then costs the
+// checks, encoding and hashing of the user's own conditions only. The
+// first form's signature is the one in testdata/golden/signer.json
+// (template-example), computed there with openssl; the second was computed
+// from the same text, with user-43, with Python's hmac module.
+func ExampleSigner_Prepare() {
+	// Fixed for the example's output; a real backend leaves Now nil.
 	now := time.Date(2015, 12, 29, 0, 0, 0, 0, time.UTC)
 	signer := &postpolicy.Signer{
 		Credentials: postpolicy.Credentials{
@@ -165,23 +168,61 @@ func ExampleSigner_AppendFormJSON() {
 		Region: "eu-west-1",
 		Now:    func() time.Time { return now },
 	}
-	policyFor := func(userID string) postpolicy.Policy {
-		return postpolicy.Policy{
-			Expiration: now.Add(15 * time.Minute),
-			Conditions: []postpolicy.Condition{
-				postpolicy.Bucket("acme-user-uploads"),
-				postpolicy.ContentLengthRange(1, 10<<20),
-				postpolicy.SuccessActionStatus(201),
-				postpolicy.Key("uploads/" + userID + "/${filename}"),
-				postpolicy.Meta("uploader", userID),
-			},
+	uploads, err := signer.Prepare(15*time.Minute,
+		postpolicy.Bucket("acme-user-uploads"),
+		postpolicy.ContentTypePrefix("image/"),
+		postpolicy.ContentLengthRange(1, 10<<20),
+		postpolicy.SuccessActionStatus(201),
+	)
+	if err != nil {
+		log.Fatal(err)
+	}
+
+	for _, userID := range []string{"user-42", "user-43"} {
+		form, err := uploads.Sign(context.Background(),
+			postpolicy.Key("uploads/"+userID+"/${filename}"),
+			postpolicy.Meta("uploader", userID),
+		)
+		if err != nil {
+			log.Fatal(err)
 		}
+		key, _ := form.Get("key")
+		sig, _ := form.Get("x-amz-signature")
+		fmt.Println(key, sig)
+	}
+	// Output:
+	// uploads/user-42/${filename} b6c227ea880beb87e50084dea0fbbea784c2e07b5d0ab6d435d31e4ad4e67cd5
+	// uploads/user-43/${filename} a0b39e1a3bff5f0b529abbc89c3e7c60e310dc87acd0d802bf20c410689df06f
+}
+
+// An endpoint that answers the page with the form's JSON, as FormHandler
+// does, can have it written into a buffer it reuses, with a Template's
+// AppendFormJSON (or a Signer's, for a whole policy).
+func ExampleTemplate_AppendFormJSON() {
+	now := time.Date(2015, 12, 29, 0, 0, 0, 0, time.UTC)
+	signer := &postpolicy.Signer{
+		Credentials: postpolicy.Credentials{
+			AccessKeyID:     "AKIAIOSFODNN7EXAMPLE",
+			SecretAccessKey: "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY",
+		},
+		Region: "eu-west-1",
+		Now:    func() time.Time { return now },
+	}
+	uploads, err := signer.Prepare(15*time.Minute,
+		postpolicy.Bucket("acme-user-uploads"),
+		postpolicy.ContentLengthRange(1, 10<<20),
+		postpolicy.SuccessActionStatus(201),
+	)
+	if err != nil {
+		log.Fatal(err)
 	}
 
 	var buf []byte
 	for _, userID := range []string{"user-42", "user-43"} {
-		var err error
-		buf, err = signer.AppendFormJSON(context.Background(), buf[:0], policyFor(userID))
+		buf, err = uploads.AppendFormJSON(context.Background(), buf[:0],
+			postpolicy.Key("uploads/"+userID+"/${filename}"),
+			postpolicy.Meta("uploader", userID),
+		)
 		if err != nil {
 			log.Fatal(err)
 		}

@@ -30,6 +30,9 @@ var goldenPolicies = map[string]func(now time.Time) postpolicy.Policy{
 			},
 		}
 	},
+	"template-example": func(now time.Time) postpolicy.Policy {
+		return templateExample.Policy(now, templateExampleUser("user-42")...)
+	},
 	"session-token-and-escaping": func(now time.Time) postpolicy.Policy {
 		return postpolicy.Policy{
 			Expiration: now.Add(time.Hour),
@@ -125,6 +128,52 @@ func TestGoldenSigner(t *testing.T) {
 			}
 		})
 	}
+}
+
+// templateExample is the Template of ExampleSigner_Prepare, whose
+// conditions the template-example case holds; templateExampleUser gives a
+// user's conditions.
+var templateExample = func() *postpolicy.Template {
+	s := &postpolicy.Signer{Credentials: exampleCredentials, Region: "eu-west-1", Now: func() time.Time { return lintAt }}
+	t, err := s.Prepare(15*time.Minute,
+		postpolicy.Bucket("acme-user-uploads"),
+		postpolicy.ContentTypePrefix("image/"),
+		postpolicy.ContentLengthRange(1, 10<<20),
+		postpolicy.SuccessActionStatus(201),
+	)
+	if err != nil {
+		panic(err)
+	}
+	return t
+}()
+
+func templateExampleUser(userID string) []postpolicy.Condition {
+	return []postpolicy.Condition{postpolicy.Key("uploads/" + userID + "/${filename}"), postpolicy.Meta("uploader", userID)}
+}
+
+// TestGoldenTemplate signs the template-example case through the Template
+// itself: the policy text and signature computed with openssl.
+func TestGoldenTemplate(t *testing.T) {
+	for _, tc := range testutil.GoldenCases(t, "testdata/golden/signer.json") {
+		if tc.ID != "template-example" {
+			continue
+		}
+		if tc.SigningTime != lintAt.Format(time.RFC3339) {
+			t.Fatalf("template-example is signed at %s, the Template's clock says %s", tc.SigningTime, lintAt.Format(time.RFC3339))
+		}
+		form, err := templateExample.Sign(context.Background(), templateExampleUser("user-42")...)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if p, _ := form.Get("policy"); p != tc.Expected.PolicyBase64 {
+			t.Errorf("policy = %s, want %s", p, tc.Expected.PolicyBase64)
+		}
+		if sig, _ := form.Get("x-amz-signature"); sig != tc.Expected.Signature {
+			t.Errorf("signature = %s, want %s", sig, tc.Expected.Signature)
+		}
+		return
+	}
+	t.Fatal("no template-example case")
 }
 
 func clonePolicy(p postpolicy.Policy) postpolicy.Policy {

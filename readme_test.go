@@ -15,6 +15,8 @@ func TestREADMEMirrorsExamples(t *testing.T) {
 	}
 	for _, ex := range []struct{ file, fn string }{
 		{"example_test.go", "Example"},
+		{"example_test.go", "ExampleSigner_Prepare"},
+		{"receiver/example_test.go", "ExampleVerifier"},
 		{"postpolicytest/example_test.go", "ExampleNewServer"},
 	} {
 		src, err := os.ReadFile(ex.file)
