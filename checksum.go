@@ -6,45 +6,61 @@ import (
 	"encoding/base64"
 	"hash"
 	"hash/crc32"
+	"hash/crc64"
 	"io"
 	"strings"
 )
 
-// ChecksumAlgorithm names an additional checksum S3 verifies on an upload.
-// The AWS POST Object reference lists CRC32, CRC32C, SHA1 and SHA256 for
-// x-amz-checksum-algorithm.
-// https://docs.aws.amazon.com/AmazonS3/latest/API/RESTObjectPOST.html
+// ChecksumAlgorithm names an additional checksum S3 verifies on an upload:
+// the value of x-amz-checksum-algorithm. S3's checksum algorithms are
+// CRC32, CRC32C, CRC64NVME, SHA1 and SHA256 ("Checking object integrity
+// in Amazon S3",
+// https://docs.aws.amazon.com/AmazonS3/latest/userguide/checking-object-integrity.html;
+// the POST Object reference lists the x-amz-checksum-* fields).
 type ChecksumAlgorithm string
 
-// The checksum algorithms S3 accepts on a POST upload.
+// The checksum algorithms S3 knows.
 const (
-	ChecksumCRC32  ChecksumAlgorithm = "CRC32"
-	ChecksumCRC32C ChecksumAlgorithm = "CRC32C"
-	ChecksumSHA1   ChecksumAlgorithm = "SHA1"
-	ChecksumSHA256 ChecksumAlgorithm = "SHA256"
+	ChecksumCRC32     ChecksumAlgorithm = "CRC32"
+	ChecksumCRC32C    ChecksumAlgorithm = "CRC32C"
+	ChecksumCRC64NVME ChecksumAlgorithm = "CRC64NVME"
+	ChecksumSHA1      ChecksumAlgorithm = "SHA1"
+	ChecksumSHA256    ChecksumAlgorithm = "SHA256"
 )
 
-// newHash returns a hash for alg and the length of its digest.
-func (alg ChecksumAlgorithm) newHash() (hash.Hash, int) {
+// crc64NVME is the table of CRC-64/NVME (the NVM Express NVM Command Set
+// Specification's CRC, polynomial 0xAD93D23594C93659), given to hash/crc64
+// in its bit-reflected form; hash/crc64's initial value and final
+// inversion of all ones are the algorithm's.
+var crc64NVME = crc64.MakeTable(0x9A6C9329AC4BC9B5)
+
+// New returns a hash that computes alg's digest, whose Sum is the digest's
+// bytes (big-endian for the CRCs), or nil for an algorithm S3 does not
+// know. The form field carries the base64 of that sum.
+func (alg ChecksumAlgorithm) New() hash.Hash {
 	switch alg {
 	case ChecksumCRC32:
-		return crc32.NewIEEE(), crc32.Size
+		return crc32.NewIEEE()
 	case ChecksumCRC32C:
-		return crc32.New(crc32.MakeTable(crc32.Castagnoli)), crc32.Size
+		return crc32.New(crc32.MakeTable(crc32.Castagnoli))
+	case ChecksumCRC64NVME:
+		return crc64.New(crc64NVME)
 	case ChecksumSHA1:
-		return sha1.New(), sha1.Size
+		return sha1.New()
 	case ChecksumSHA256:
-		return sha256.New(), sha256.Size
+		return sha256.New()
 	}
-	return nil, 0
+	return nil
 }
 
-// digestSize returns the length of alg's digest, 0 for an algorithm S3
-// does not accept on POST.
-func (alg ChecksumAlgorithm) digestSize() int {
+// DigestSize returns the length in bytes of alg's digest, 0 for an
+// algorithm S3 does not know.
+func (alg ChecksumAlgorithm) DigestSize() int {
 	switch alg {
 	case ChecksumCRC32, ChecksumCRC32C:
 		return crc32.Size
+	case ChecksumCRC64NVME:
+		return crc64.Size
 	case ChecksumSHA1:
 		return sha1.Size
 	case ChecksumSHA256:
@@ -53,11 +69,12 @@ func (alg ChecksumAlgorithm) digestSize() int {
 	return 0
 }
 
-// field returns the form field that carries alg's digest, for example
+// Field returns the form field that carries alg's digest, for example
 // x-amz-checksum-sha256.
-func (alg ChecksumAlgorithm) field() string {
+func (alg ChecksumAlgorithm) Field() string {
 	return "x-amz-checksum-" + strings.ToLower(string(alg))
 }
+
 
 // Checksum returns the two exact-match conditions that make S3 verify the
 // uploaded file against a digest: x-amz-checksum-algorithm: alg and
@@ -68,14 +85,14 @@ func (alg ChecksumAlgorithm) field() string {
 func Checksum(alg ChecksumAlgorithm, digest string) []Condition {
 	return []Condition{
 		Eq("x-amz-checksum-algorithm", string(alg)),
-		Eq(alg.field(), digest),
+		Eq(alg.Field(), digest),
 	}
 }
 
 // ChecksumDigest reads r to its end and returns the base64 digest of its
 // content in the form S3 expects in x-amz-checksum-<alg>.
 func ChecksumDigest(alg ChecksumAlgorithm, r io.Reader) (string, error) {
-	h, _ := alg.newHash()
+	h := alg.New()
 	if h == nil {
 		return "", ErrUnknownChecksum
 	}

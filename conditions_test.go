@@ -221,7 +221,7 @@ func TestChecksumDigest(t *testing.T) {
 		t.Errorf("SHA256 of nothing = %q", got)
 	}
 
-	for _, alg := range []postpolicy.ChecksumAlgorithm{"MD5", "crc32", "sha256", "CRC64NVME", ""} {
+	for _, alg := range []postpolicy.ChecksumAlgorithm{"MD5", "crc32", "sha256", "crc64nvme", ""} {
 		if got, err := postpolicy.ChecksumDigest(alg, strings.NewReader("hello")); !errors.Is(err, postpolicy.ErrUnknownChecksum) || got != "" {
 			t.Errorf("ChecksumDigest(%q) = %q, %v; want ErrUnknownChecksum", alg, got, err)
 		}
@@ -229,6 +229,33 @@ func TestChecksumDigest(t *testing.T) {
 	errRead := errors.New("read failed")
 	if got, err := postpolicy.ChecksumDigest(postpolicy.ChecksumSHA256, iotest.ErrReader(errRead)); !errors.Is(err, errRead) || got != "" {
 		t.Errorf("ChecksumDigest of a failing reader = %q, %v", got, err)
+	}
+}
+
+// TestCRC64NVME checks CRC-64/NVME against published values: the CRC
+// catalogue's check value for "123456789" (reveng.sourceforge.io,
+// CRC-64/NVME, check=0xae8b14860a799888), awslabs/aws-checksums'
+// KNOWN_CRC64NVME_32_ZEROES (tests/crc64_test.c, 0xCF3473434D4ECF3B), and
+// SPDK's test_crc64_nvme for 4096 bytes of zeros and of ones
+// (0x6482D367EB22B64E, 0xC0DDBA7302ECA3AC).
+func TestCRC64NVME(t *testing.T) {
+	ones := bytes.Repeat([]byte{0xff}, 4096)
+	for _, tc := range []struct {
+		data []byte
+		want uint64
+	}{
+		{[]byte("123456789"), 0xae8b14860a799888},
+		{make([]byte, 32), 0xCF3473434D4ECF3B},
+		{make([]byte, 4096), 0x6482D367EB22B64E},
+		{ones, 0xC0DDBA7302ECA3AC},
+	} {
+		want := base64.StdEncoding.EncodeToString(binary.BigEndian.AppendUint64(nil, tc.want))
+		if got, err := postpolicy.ChecksumDigest(postpolicy.ChecksumCRC64NVME, bytes.NewReader(tc.data)); err != nil || got != want {
+			t.Errorf("CRC64NVME of %d bytes = %s, %v; want %s (%#x)", len(tc.data), got, err, want, tc.want)
+		}
+	}
+	if postpolicy.ChecksumCRC64NVME.DigestSize() != 8 || postpolicy.ChecksumCRC64NVME.Field() != "x-amz-checksum-crc64nvme" {
+		t.Error("CRC64NVME's digest size or field")
 	}
 }
 

@@ -96,8 +96,12 @@ const (
 	RuleBucketMissing Rule = "bucket-missing"
 	// RuleBucketName: the bucket name breaks S3's naming rules (3 to 63
 	// characters of a-z, 0-9, '.' and '-', starting and ending with a letter
-	// or digit, no "..", not an IP address, none of the reserved prefixes
-	// and suffixes), from "General purpose bucket naming rules".
+	// or digit, no "..", not an IP address, none of the reserved prefixes),
+	// from "General purpose bucket naming rules"; a name ending with --x-s3
+	// must have the form of a directory bucket's ("Directory bucket naming
+	// rules"). A name ending with a suffix S3 reserves for other things
+	// (-s3alias, --ol-s3, .mrap, --table-s3) is a warning: it may name an
+	// access point alias, which S3-compatible uses accept.
 	RuleBucketName Rule = "bucket-name"
 	// RuleKeyMissing: no condition on key. Every POST must carry a key field
 	// ("Bucket POST must contain a field named 'key'") and every field needs
@@ -114,11 +118,13 @@ const (
 	// together, or a form value that fails a condition on its own field.
 	RuleConflict Rule = "conflict"
 	// RuleFieldValue: a value S3 rejects or ignores for a known field: an
-	// unknown canned ACL, server-side encryption or checksum algorithm, a
-	// checksum digest of the wrong length (errors); a success_action_status
-	// other than 200, 201 or 204, a success_action_redirect that is not an
-	// absolute http(s) URL, an unknown storage class (warnings: S3 ignores
-	// the first two, and S3-compatible stores have their own classes).
+	// unknown canned ACL or server-side encryption, a checksum digest of the
+	// wrong length, a checksum algorithm without its digest's field
+	// (errors); a success_action_status other than 200, 201 or 204, a
+	// success_action_redirect that is not an absolute http(s) URL, an
+	// unknown storage class or checksum algorithm (warnings: S3 ignores the
+	// first two, and S3-compatible stores have their own classes and
+	// algorithms).
 	RuleFieldValue Rule = "field-value"
 	// RulePreFileSize: "The form data and boundaries (excluding the contents
 	// of the file) cannot exceed 20 KB"; S3 answers
@@ -197,6 +203,7 @@ const (
 	checkExactMatchOnly
 	checkFilenameInCondition
 	checkBucketName
+	checkBucketNameReserved
 	checkKeyEmpty
 	checkACL
 	checkSuccessActionStatus
@@ -260,13 +267,14 @@ var checks = [numChecks]checkDef{
 	checkExactMatchOnly:          {RuleExactMatchOnly, false, onShape, false},
 	checkFilenameInCondition:     {RuleFilenameInCondition, false, onValues, false},
 	checkBucketName:              {RuleBucketName, false, onValues, false},
+	checkBucketNameReserved:      {RuleBucketName, true, onValues, false},
 	checkKeyEmpty:                {RuleKeyMissing, false, onValues, false},
 	checkACL:                     {RuleFieldValue, false, onValues, false},
 	checkSuccessActionStatus:     {RuleFieldValue, true, onValues, false},
 	checkRedirect:                {RuleFieldValue, true, onValues, false},
 	checkStorageClass:            {RuleFieldValue, true, onValues, false},
 	checkServerSideEncryption:    {RuleFieldValue, false, onValues, false},
-	checkChecksumAlgorithm:       {RuleFieldValue, false, onValues, false},
+	checkChecksumAlgorithm:       {RuleFieldValue, true, onValues, false},
 	checkChecksumDigest:          {RuleFieldValue, false, onValues, false},
 	checkRangeNegative:           {RuleRangeNegative, false, onValues, false},
 	checkRangeInverted:           {RuleRangeInverted, false, onValues, false},
@@ -615,7 +623,7 @@ var kindNames = map[fieldKind][]string{
 	kindStorageClass:         {"x-amz-storage-class"},
 	kindServerSideEncryption: {"x-amz-server-side-encryption"},
 	kindChecksumAlgorithm:    {"x-amz-checksum-algorithm"},
-	kindChecksumDigest:       {"x-amz-checksum-crc32", "x-amz-checksum-crc32c", "x-amz-checksum-sha1", "x-amz-checksum-sha256"},
+	kindChecksumDigest:       {"x-amz-checksum-crc32", "x-amz-checksum-crc32c", "x-amz-checksum-crc64nvme", "x-amz-checksum-sha1", "x-amz-checksum-sha256"},
 	kindNotInPolicy:          {"policy", "x-amz-signature", "file"},
 	kindSignerField:          {"x-amz-algorithm", "x-amz-credential", "x-amz-date", "x-amz-security-token"},
 	kindContentLengthRange:   {"content-length-range"},
@@ -674,6 +682,8 @@ func (l *linter) knownField(c *Condition, kind fieldKind) {
 	case kindBucket:
 		if reason := bucketNameProblem(v); reason != "" {
 			l.report(checkBucketName, f, "bucket name %q %s", v, reason)
+		} else if suffix := reservedSuffix(v); suffix != "" {
+			l.report(checkBucketNameReserved, f, "bucket name %q ends with %q, which S3 reserves for access point aliases, Multi-Region Access Points and table buckets; a general purpose bucket cannot have it", v, suffix)
 		}
 	case kindKey:
 		if v == "" {
@@ -700,12 +710,12 @@ func (l *linter) knownField(c *Condition, kind fieldKind) {
 			l.report(checkServerSideEncryption, f, "%q is not a server-side encryption S3 knows (AES256, aws:kms, aws:kms:dsse)", v)
 		}
 	case kindChecksumAlgorithm:
-		if ChecksumAlgorithm(v).digestSize() == 0 {
-			l.report(checkChecksumAlgorithm, f, "%q is not a checksum algorithm S3 accepts on POST (CRC32, CRC32C, SHA1, SHA256)", v)
+		if ChecksumAlgorithm(v).DigestSize() == 0 {
+			l.report(checkChecksumAlgorithm, f, "%q is not a checksum algorithm S3 knows (CRC32, CRC32C, CRC64NVME, SHA1, SHA256); S3 would refuse the upload, though S3-compatible stores may know others", v)
 		}
 	case kindChecksumDigest:
 		alg := ChecksumAlgorithm(strings.ToUpper(f[len("x-amz-checksum-"):]))
-		size := alg.digestSize()
+		size := alg.DigestSize()
 		if n, ok := decodedLen(v); !ok || n != size {
 			l.report(checkChecksumDigest, f, "%q is not the base64 of a %d-byte %s digest", v, size, alg)
 		}
@@ -772,8 +782,8 @@ func (l *linter) crossChecks(conds []Condition, hashes []uint64) {
 	}
 	if checksumAlg > 0 {
 		alg := ChecksumAlgorithm(conds[checksumAlg-1].value)
-		if alg.digestSize() > 0 && !hasField(conds, alg.field()) {
-			l.report(checkChecksumWithoutDigest, alg.field(), "x-amz-checksum-algorithm %s needs a condition on %s with the digest; S3 rejects the algorithm without it (use Checksum)", alg, alg.field())
+		if alg.DigestSize() > 0 && !hasField(conds, alg.Field()) {
+			l.report(checkChecksumWithoutDigest, alg.Field(), "x-amz-checksum-algorithm %s needs a condition on %s with the digest; S3 rejects the algorithm without it (use Checksum)", alg, alg.Field())
 		}
 	}
 }
@@ -973,8 +983,8 @@ func bucketNameProblem(name string) string {
 	if looksNumeric(name) && isIPAddress(name) {
 		return "must not be formatted as an IP address"
 	}
-	// The reserved prefixes and suffixes all begin and end with one of a
-	// few letters; most names are spared the comparisons.
+	// The reserved prefixes all begin with one of a few letters; most
+	// names are spared the comparisons.
 	if c := name[0]; c == 'x' || c == 's' || c == 'a' {
 		for _, p := range []string{"xn--", "sthree-", "amzn-s3-demo-"} {
 			if strings.HasPrefix(name, p) {
@@ -982,14 +992,55 @@ func bucketNameProblem(name string) string {
 			}
 		}
 	}
+	if strings.HasSuffix(name, "--x-s3") && !directoryBucketName(name) {
+		return "ends with --x-s3, the suffix of S3 Express One Zone directory buckets, but is not BASE--ZONE-ID--x-s3 (for example photos--usw2-az1--x-s3)"
+	}
+	return ""
+}
+
+// reservedSuffix returns the suffix S3 reserves for names of other things
+// than general purpose buckets (access point aliases, Object Lambda access
+// point aliases, Multi-Region Access Points, table buckets) that name
+// ends with, or "".
+// https://docs.aws.amazon.com/AmazonS3/latest/userguide/bucketnamingrules.html
+func reservedSuffix(name string) string {
 	if c := name[len(name)-1]; c == 's' || c == '3' || c == 'p' {
-		for _, s := range []string{"-s3alias", "--ol-s3", ".mrap", "--x-s3", "--table-s3"} {
+		for _, s := range []string{"-s3alias", "--ol-s3", ".mrap", "--table-s3"} {
 			if strings.HasSuffix(name, s) {
-				return "must not end with the reserved suffix " + strconv.Quote(s)
+				return s
 			}
 		}
 	}
 	return ""
+}
+
+// directoryBucketName reports whether name has the form of an S3 Express
+// One Zone directory bucket's name, BASE--ZONE-ID--x-s3, where the zone id
+// is an Availability Zone or Local Zone id such as usw2-az1 or
+// usw2-lax1-az1, and there is no '.' ("Directory bucket naming rules",
+// https://docs.aws.amazon.com/AmazonS3/latest/userguide/directory-bucket-naming-rules.html).
+func directoryBucketName(name string) bool {
+	rest := strings.TrimSuffix(name, "--x-s3")
+	i := strings.LastIndex(rest, "--")
+	if i <= 0 || strings.Contains(name, ".") {
+		return false
+	}
+	zone := rest[i+2:]
+	j := strings.LastIndex(zone, "-az")
+	if j <= 0 || j+3 == len(zone) {
+		return false
+	}
+	for k := 0; k < len(zone); k++ {
+		if c := zone[k]; !isAlnum(c) && c != '-' {
+			return false
+		}
+	}
+	for _, c := range zone[j+3:] {
+		if c < '0' || c > '9' {
+			return false
+		}
+	}
+	return true
 }
 
 func isAlnum(c byte) bool { return 'a' <= c && c <= 'z' || '0' <= c && c <= '9' }

@@ -307,11 +307,14 @@ func TestLintBucketName(t *testing.T) {
 		{"xn-- prefix", "xn--acme", false},
 		{"sthree- prefix", "sthree-acme", false},
 		{"amzn-s3-demo- prefix", "amzn-s3-demo-acme", false},
-		{"-s3alias suffix", "acme-s3alias", false},
-		{"--ol-s3 suffix", "acme--ol-s3", false},
-		{".mrap suffix", "acme.mrap", false},
-		{"--x-s3 suffix", "acme--x-s3", false},
-		{"--table-s3 suffix", "acme--table-s3", false},
+		// A directory bucket's name: BASE--ZONE-ID--x-s3 ("Directory bucket
+		// naming rules"); anything else ending with --x-s3 is not one.
+		{"directory bucket", "photos--usw2-az1--x-s3", true},
+		{"directory bucket in a Local Zone", "photos--usw2-lax1-az1--x-s3", true},
+		{"--x-s3 without a zone", "acme--x-s3", false},
+		{"--x-s3 with a zone without -az", "photos--usw2--x-s3", false},
+		{"--x-s3 with a zone without a number", "photos--usw2-az--x-s3", false},
+		{"--x-s3 with a dot", "my.photos--usw2-az1--x-s3", false},
 
 		{"dots", "media.example.com", true},
 		{"digits", "2015-uploads-42", true},
@@ -328,6 +331,19 @@ func TestLintBucketName(t *testing.T) {
 			}
 			p := postpolicy.Policy{Expiration: lintAt.Add(time.Hour), Conditions: []postpolicy.Condition{postpolicy.Bucket(tc.bucket), postpolicy.Key("k")}}
 			checkLint(t, p, lintAt, want)
+		})
+	}
+}
+
+// The suffixes S3 reserves for access point aliases, Object Lambda access
+// point aliases, Multi-Region Access Points and table buckets are warnings:
+// such a name is no general purpose bucket's, but may be an alias that
+// some uses accept.
+func TestLintBucketNameReservedSuffix(t *testing.T) {
+	for _, bucket := range []string{"acme-s3alias", "acme--ol-s3", "acme.mrap", "acme--table-s3"} {
+		t.Run(bucket, func(t *testing.T) {
+			p := postpolicy.Policy{Expiration: lintAt.Add(time.Hour), Conditions: []postpolicy.Condition{postpolicy.Bucket(bucket), postpolicy.Key("k")}}
+			checkLint(t, p, lintAt, []lintProblem{{"bucket", postpolicy.RuleBucketName, true}})
 		})
 	}
 }
@@ -472,8 +488,12 @@ func TestLintFieldValue(t *testing.T) {
 		{"acl in upper case", lintPolicy(postpolicy.ACL("PUBLIC-READ")), val("acl")},
 		{"sse aes256", lintPolicy(postpolicy.Eq("x-amz-server-side-encryption", "aes256")), val("x-amz-server-side-encryption")},
 		{"sse kms in another case", lintPolicy(postpolicy.Eq("X-Amz-Server-Side-Encryption", "AWS:KMS")), val("X-Amz-Server-Side-Encryption")},
-		{"checksum algorithm MD5", lintPolicy(postpolicy.Eq("x-amz-checksum-algorithm", "MD5")), val("x-amz-checksum-algorithm")},
-		{"checksum algorithm CRC64NVME", lintPolicy(postpolicy.Eq("x-amz-checksum-algorithm", "CRC64NVME")), val("x-amz-checksum-algorithm")},
+		// S3 knows five algorithms; another is a warning (S3-compatible
+		// stores may know others).
+		{"checksum algorithm MD5", lintPolicy(postpolicy.Eq("x-amz-checksum-algorithm", "MD5")), warn("x-amz-checksum-algorithm")},
+		{"checksum algorithm in lower case", lintPolicy(postpolicy.Eq("x-amz-checksum-algorithm", "sha256")), warn("x-amz-checksum-algorithm")},
+		{"checksum CRC64NVME", lintPolicy(postpolicy.Checksum(postpolicy.ChecksumCRC64NVME, b64(8))...), nil},
+		{"crc64nvme digest of 4 bytes", lintPolicy(postpolicy.Checksum(postpolicy.ChecksumCRC64NVME, b64(4))...), val("x-amz-checksum-crc64nvme")},
 		{"sha256 digest of 20 bytes", lintPolicy(postpolicy.Checksum(postpolicy.ChecksumSHA256, b64(20))...), val("x-amz-checksum-sha256")},
 		{"sha1 digest of 32 bytes", lintPolicy(postpolicy.Checksum(postpolicy.ChecksumSHA1, b64(32))...), val("x-amz-checksum-sha1")},
 		{"crc32 digest of 5 bytes", lintPolicy(postpolicy.Checksum(postpolicy.ChecksumCRC32, b64(5))...), val("x-amz-checksum-crc32")},

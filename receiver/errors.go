@@ -61,6 +61,9 @@ const (
 	CodeNoSuchKey                    ErrorCode = "NoSuchKey"                           // 404
 	CodeKeyTooLong                   ErrorCode = "KeyTooLongError"                     // 400: a key over 1,024 bytes
 	CodeInternalError                ErrorCode = "InternalError"                       // 500
+	CodeBadDigest                    ErrorCode = "BadDigest"                           // 400: the file does not match its x-amz-checksum-* digest
+	CodeInvalidRequest               ErrorCode = "InvalidRequest"                      // 400: a checksum algorithm without its digest, a malformed digest
+	CodeSlowDown                     ErrorCode = "SlowDown"                            // 503: too many requests at once
 )
 
 // S3Error is an error as S3 reports it: a code, an HTTP status, a message
