@@ -34,6 +34,11 @@ type Form struct {
 	// Expiration is the policy's expiration as written in it: in UTC, to
 	// the millisecond.
 	Expiration time.Time
+
+	// Warnings are the warnings of the policy's lint ([Policy.Lint]): what
+	// S3 accepts but probably not as meant. They are for the backend (a
+	// log line, a test); MarshalJSON and WriteHTML leave them out.
+	Warnings []Problem
 }
 
 // Field is one form field: a name and its value.

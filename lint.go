@@ -147,14 +147,19 @@ type Problem struct {
 	Field string
 	// Rule identifies the rule broken.
 	Rule Rule
-	// Detail explains the problem and, where known, what S3 would answer.
+	// Detail explains the problem and, where known, what S3 would answer,
+	// in terms of the policy (not of this package's API).
 	Detail string
+	// Fix, when set, says how to fix the problem with this package's API,
+	// for example "add Bucket(name)".
+	Fix string
 	// Warning marks a problem that does not make S3 reject the policy.
 	Warning bool
 }
 
-// Error returns "postpolicy: <field>: <detail> (rule <rule>)", with
-// "warning: " before the field for warnings.
+// Error returns "postpolicy: <field>: <detail>; <fix> (rule <rule>)", with
+// "warning: " before the field for warnings and without the fix when
+// there is none.
 func (p Problem) Error() string {
 	s := "postpolicy: "
 	if p.Warning {
@@ -163,7 +168,35 @@ func (p Problem) Error() string {
 	if p.Field != "" {
 		s += p.Field + ": "
 	}
-	return s + p.Detail + " (rule " + string(p.Rule) + ")"
+	s += p.Detail
+	if p.Fix != "" {
+		s += "; " + p.Fix
+	}
+	return s + " (rule " + string(p.Rule) + ")"
+}
+
+// Problems returns the problems err holds: the Problem values in its tree
+// of wrapped and joined errors ([errors.Join] joins those that
+// [Policy.Validate], [Signer.Sign] and a [Template]'s methods return), in
+// order; nil when it holds none.
+func Problems(err error) []Problem {
+	var out []Problem
+	var walk func(error)
+	walk = func(err error) {
+		switch e := err.(type) {
+		case nil:
+		case Problem:
+			out = append(out, e)
+		case interface{ Unwrap() []error }:
+			for _, inner := range e.Unwrap() {
+				walk(inner)
+			}
+		case interface{ Unwrap() error }:
+			walk(e.Unwrap())
+		}
+	}
+	walk(err)
+	return out
 }
 
 // Is reports whether target is [ErrInvalidPolicy] and p is not a warning.
@@ -248,48 +281,50 @@ type checkDef struct {
 	// package; the mutation tests set it, to show that every path runs
 	// this table (TestMutationsReachEveryPath).
 	off bool
+	// fix is the Problem's Fix: how to fix it with this package's API.
+	fix string
 }
 
 // checks is the rule table. Every problem the lint reports comes from
 // report with one of these entries, which gives it its rule and severity.
 var checks = [numChecks]checkDef{
-	checkExpirationMissing:       {RuleExpirationMissing, false, onShape, false},
-	checkExpirationYear:          {RuleExpirationYear, false, onValues, false},
-	checkExpirationPassed:        {RuleExpirationPassed, false, onValues, false},
-	checkExpirationOverSevenDays: {RuleExpirationOverSevenDays, true, onValues, false},
-	checkInvalidCondition:        {RuleInvalidCondition, false, onShape, false},
-	checkFieldName:               {RuleFieldName, false, onShape, false},
-	checkNameUTF8:                {RuleInvalidUTF8, false, onShape, false},
-	checkValueUTF8:               {RuleInvalidUTF8, false, onValues, false},
-	checkNotInPolicy:             {RuleNotInPolicy, false, onShape, false},
-	checkSignerField:             {RuleSignerField, false, onShape, false},
-	checkFormValueLineBreak:      {RuleFieldValue, true, onValues, false},
-	checkExactMatchOnly:          {RuleExactMatchOnly, false, onShape, false},
-	checkFilenameInCondition:     {RuleFilenameInCondition, false, onValues, false},
-	checkBucketName:              {RuleBucketName, false, onValues, false},
-	checkBucketNameReserved:      {RuleBucketName, true, onValues, false},
-	checkKeyEmpty:                {RuleKeyMissing, false, onValues, false},
-	checkACL:                     {RuleFieldValue, false, onValues, false},
-	checkSuccessActionStatus:     {RuleFieldValue, true, onValues, false},
-	checkRedirect:                {RuleFieldValue, true, onValues, false},
-	checkStorageClass:            {RuleFieldValue, true, onValues, false},
-	checkServerSideEncryption:    {RuleFieldValue, false, onValues, false},
-	checkChecksumAlgorithm:       {RuleFieldValue, true, onValues, false},
-	checkChecksumDigest:          {RuleFieldValue, false, onValues, false},
-	checkRangeNegative:           {RuleRangeNegative, false, onValues, false},
-	checkRangeInverted:           {RuleRangeInverted, false, onValues, false},
-	checkRangeOverFiveGiB:        {RuleRangeOverFiveGiB, true, onValues, false},
-	checkBucketMissing:           {RuleBucketMissing, false, onShape, false},
-	checkKeyMissing:              {RuleKeyMissing, false, onShape, false},
-	checkRangesDisjoint:          {RuleRangeInverted, false, onValues, false},
-	checkChecksumWithoutDigest:   {RuleFieldValue, false, onValues, false},
-	checkFormValueTwice:          {RuleConflict, false, onValues, false},
-	checkEqTwice:                 {RuleConflict, false, onValues, false},
-	checkFormValueFails:          {RuleConflict, false, onValues, false},
-	checkPrefixAgainstEq:         {RuleConflict, false, onValues, false},
-	checkPrefixesDisjoint:        {RuleConflict, false, onValues, false},
-	checkConditionWithoutField:   {RuleConditionWithoutField, false, onShape, false},
-	checkPreFileSize:             {RulePreFileSize, false, onValues, false},
+	checkExpirationMissing:       {rule: RuleExpirationMissing, warning: false, on: onShape},
+	checkExpirationYear:          {rule: RuleExpirationYear, warning: false, on: onValues},
+	checkExpirationPassed:        {rule: RuleExpirationPassed, warning: false, on: onValues},
+	checkExpirationOverSevenDays: {rule: RuleExpirationOverSevenDays, warning: true, on: onValues},
+	checkInvalidCondition:        {rule: RuleInvalidCondition, warning: false, on: onShape, fix: "build conditions with Eq, StartsWith, ContentLengthRange or a field helper (the zero Condition is none)"},
+	checkFieldName:               {rule: RuleFieldName, warning: false, on: onShape, fix: "write the field's name as the form sends it; a size limit is ContentLengthRange"},
+	checkNameUTF8:                {rule: RuleInvalidUTF8, warning: false, on: onShape},
+	checkValueUTF8:               {rule: RuleInvalidUTF8, warning: false, on: onValues},
+	checkNotInPolicy:             {rule: RuleNotInPolicy, warning: false, on: onShape, fix: "remove the condition"},
+	checkSignerField:             {rule: RuleSignerField, warning: false, on: onShape, fix: "remove the condition"},
+	checkFormValueLineBreak:      {rule: RuleFieldValue, warning: true, on: onValues},
+	checkExactMatchOnly:          {rule: RuleExactMatchOnly, warning: false, on: onShape},
+	checkFilenameInCondition:     {rule: RuleFilenameInCondition, warning: false, on: onValues, fix: "put a starts-with on the text before ${filename} in the policy and ${filename} in the form value (Key does this)"},
+	checkBucketName:              {rule: RuleBucketName, warning: false, on: onValues},
+	checkBucketNameReserved:      {rule: RuleBucketName, warning: true, on: onValues},
+	checkKeyEmpty:                {rule: RuleKeyMissing, warning: false, on: onValues},
+	checkACL:                     {rule: RuleFieldValue, warning: false, on: onValues},
+	checkSuccessActionStatus:     {rule: RuleFieldValue, warning: true, on: onValues},
+	checkRedirect:                {rule: RuleFieldValue, warning: true, on: onValues},
+	checkStorageClass:            {rule: RuleFieldValue, warning: true, on: onValues},
+	checkServerSideEncryption:    {rule: RuleFieldValue, warning: false, on: onValues},
+	checkChecksumAlgorithm:       {rule: RuleFieldValue, warning: true, on: onValues},
+	checkChecksumDigest:          {rule: RuleFieldValue, warning: false, on: onValues},
+	checkRangeNegative:           {rule: RuleRangeNegative, warning: false, on: onValues},
+	checkRangeInverted:           {rule: RuleRangeInverted, warning: false, on: onValues},
+	checkRangeOverFiveGiB:        {rule: RuleRangeOverFiveGiB, warning: true, on: onValues},
+	checkBucketMissing:           {rule: RuleBucketMissing, warning: false, on: onShape, fix: "add Bucket(name)"},
+	checkKeyMissing:              {rule: RuleKeyMissing, warning: false, on: onShape, fix: "add Key, KeyPrefix or StartsWith(\"key\", …)"},
+	checkRangesDisjoint:          {rule: RuleRangeInverted, warning: false, on: onValues},
+	checkChecksumWithoutDigest:   {rule: RuleFieldValue, warning: false, on: onValues, fix: "use Checksum(algorithm, digest), which adds both"},
+	checkFormValueTwice:          {rule: RuleConflict, warning: false, on: onValues},
+	checkEqTwice:                 {rule: RuleConflict, warning: false, on: onValues},
+	checkFormValueFails:          {rule: RuleConflict, warning: false, on: onValues},
+	checkPrefixAgainstEq:         {rule: RuleConflict, warning: false, on: onValues},
+	checkPrefixesDisjoint:        {rule: RuleConflict, warning: false, on: onValues},
+	checkConditionWithoutField:   {rule: RuleConditionWithoutField, warning: false, on: onShape, fix: "give the condition a form value (WithFormValue) or mark it FromPage"},
+	checkPreFileSize:             {rule: RulePreFileSize, warning: false, on: onValues},
 }
 
 // Validate reports every reason S3 would reject p if it were signed at
@@ -379,7 +414,7 @@ func (l *linter) report(id checkID, field, format string, args ...any) bool {
 	if d.off {
 		return false
 	}
-	l.problems = append(l.problems, Problem{Field: field, Rule: d.rule, Detail: fmt.Sprintf(format, args...), Warning: d.warning})
+	l.problems = append(l.problems, Problem{Field: field, Rule: d.rule, Detail: fmt.Sprintf(format, args...), Fix: d.fix, Warning: d.warning})
 	return true
 }
 
@@ -453,7 +488,7 @@ func (l *linter) condition(i int, c *Condition) (hash uint64) {
 		return emptyHash
 	case OpEq, OpStartsWith:
 	default:
-		l.report(checkInvalidCondition, "", "condition %d is not a valid condition (the zero Condition?); build conditions with Eq, StartsWith, ContentLengthRange or a field helper", i)
+		l.report(checkInvalidCondition, "", "condition %d is not a valid condition: it has no operator", i)
 		return foldHash(c.field)
 	}
 	f := c.field
@@ -473,11 +508,11 @@ func (l *linter) condition(i int, c *Condition) (hash uint64) {
 	}
 	switch kind {
 	case kindNotInPolicy:
-		if l.report(checkNotInPolicy, f, "%s is never checked against the policy; remove the condition", f) {
+		if l.report(checkNotInPolicy, f, "%s is never checked against the policy", f) {
 			return hash
 		}
 	case kindSignerField:
-		if l.report(checkSignerField, f, "the Signer adds %s and its condition; remove this condition", f) {
+		if l.report(checkSignerField, f, "the signer adds %s and its condition", f) {
 			return hash
 		}
 	}
@@ -488,7 +523,7 @@ func (l *linter) condition(i int, c *Condition) (hash uint64) {
 		l.report(checkExactMatchOnly, f, "%s allows only an exact match, not %s; S3 would reject the condition", f, *c)
 	}
 	if !plain && postform.IndexFilenameVar(c.value) >= 0 {
-		l.report(checkFilenameInCondition, f, "%s contains ${filename}, which S3 replaces with the file's name before checking, so the condition cannot match; use starts-with on the text before ${filename} (Key does this) and put ${filename} in the form value", *c)
+		l.report(checkFilenameInCondition, f, "%s contains ${filename}, which S3 replaces with the file's name before checking, so the condition cannot match", *c)
 	}
 	if c.op == OpEq && kind != kindOther {
 		l.knownField(c, kind)
@@ -549,7 +584,7 @@ func (l *linter) fieldName(f string) (hash uint64, kind fieldKind, stop bool) {
 			return hash, kindOther, true
 		}
 	case kind == kindContentLengthRange:
-		if l.report(checkFieldName, f, "content-length-range is not a form field; use ContentLengthRange") {
+		if l.report(checkFieldName, f, "content-length-range is not a form field but a condition of its own") {
 			return hash, kindOther, true
 		}
 	}
@@ -772,10 +807,10 @@ func (l *linter) crossChecks(conds []Condition, hashes []uint64) {
 		}
 	}
 	if bucket == 0 {
-		l.report(checkBucketMissing, "bucket", "the policy has no exact-match bucket condition; add Bucket(name): the Signer builds the form's URL from it, and S3-compatible servers answer \"Extra input fields: bucket\" without it")
+		l.report(checkBucketMissing, "bucket", "the policy has no exact-match bucket condition: the form's URL names the bucket from it, and S3-compatible servers answer \"Extra input fields: bucket\" without it")
 	}
 	if key == 0 {
-		l.report(checkKeyMissing, "key", "the policy has no condition on key; S3 requires a key field and a condition for it; add Key, KeyPrefix or StartsWith(\"key\", …)")
+		l.report(checkKeyMissing, "key", "the policy has no condition on key; S3 requires a key field and a condition for it")
 	}
 	if ranges > 1 && minLen > maxLen {
 		l.report(checkRangesDisjoint, "content-length-range", "the content-length-range conditions do not overlap; no file can satisfy them all")
@@ -783,7 +818,7 @@ func (l *linter) crossChecks(conds []Condition, hashes []uint64) {
 	if checksumAlg > 0 {
 		alg := ChecksumAlgorithm(conds[checksumAlg-1].value)
 		if alg.DigestSize() > 0 && !hasField(conds, alg.Field()) {
-			l.report(checkChecksumWithoutDigest, alg.Field(), "x-amz-checksum-algorithm %s needs a condition on %s with the digest; S3 rejects the algorithm without it (use Checksum)", alg, alg.Field())
+			l.report(checkChecksumWithoutDigest, alg.Field(), "x-amz-checksum-algorithm %s needs a condition on %s with the digest; S3 rejects the algorithm without it", alg, alg.Field())
 		}
 	}
 }
@@ -941,7 +976,7 @@ func (l *linter) single(conds []Condition, group []int, first int) bool {
 }
 
 func (l *linter) conditionWithoutField(name string, c Condition) {
-	l.report(checkConditionWithoutField, name, "neither the form nor the page sends %s, so S3 would answer \"Invalid according to Policy: Policy Condition failed: %s\"; give the condition a form value or mark it FromPage", name, c)
+	l.report(checkConditionWithoutField, name, "neither the form nor the page sends %s, so S3 would answer \"Invalid according to Policy: Policy Condition failed: %s\"", name, c)
 }
 
 // formValueSatisfies reports whether the form value v meets c whatever the

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/base64"
 	"errors"
+	"fmt"
 	"math"
 	"strings"
 	"testing"
@@ -757,5 +758,35 @@ func TestSignPreFileSizeManyFields(t *testing.T) {
 	form, err = newExampleSigner().Sign(context.Background(), postpolicy.Policy{Expiration: lintAt.Add(time.Hour), Conditions: conds[:7]})
 	if err != nil || form == nil {
 		t.Errorf("Sign with 5 metadata fields: %v", err)
+	}
+}
+
+// TestProblemsOfError checks that Problems finds every Problem in the
+// errors Validate, Sign and a Template return, also wrapped again, and
+// that Fix is set where the API fixes the problem and shown by Error.
+func TestProblemsOfError(t *testing.T) {
+	p := postpolicy.Policy{Expiration: lintAt.Add(time.Hour), Conditions: []postpolicy.Condition{postpolicy.Meta("a", "b").FromPage(), {}}}
+	want := projectProblems(p.Lint(lintAt))
+	if len(want) < 3 {
+		t.Fatalf("the policy has %d problems; the test wants several", len(want))
+	}
+	err := p.Validate(lintAt)
+	_, signErr := newExampleSigner().Sign(context.Background(), p)
+	for name, e := range map[string]error{"Validate": err, "Sign": signErr, "wrapped": fmt.Errorf("signing for alice: %w", err)} {
+		if diff := cmp.Diff(want, projectProblems(postpolicy.Problems(e))); diff != "" {
+			t.Errorf("Problems of %s's error (-want +got):\n%s", name, diff)
+		}
+	}
+	if postpolicy.Problems(nil) != nil || postpolicy.Problems(errors.New("x")) != nil {
+		t.Error("Problems of an error holding none is not nil")
+	}
+	var bucket postpolicy.Problem
+	for _, pr := range postpolicy.Problems(err) {
+		if pr.Rule == postpolicy.RuleBucketMissing {
+			bucket = pr
+		}
+	}
+	if bucket.Fix != "add Bucket(name)" || !strings.Contains(bucket.Error(), "; add Bucket(name) (rule bucket-missing)") || strings.Contains(bucket.Detail, "Bucket(") {
+		t.Errorf("bucket-missing: Fix %q, Error %q; want the API's fix apart from the detail", bucket.Fix, bucket.Error())
 	}
 }

@@ -79,6 +79,7 @@ type signing struct {
 	hex        [2 * sha256.Size]byte
 	url        *bucketURL
 	bufs       *buffers
+	warnings   []Problem // the lint's, for Form.Warnings
 }
 
 // buffers are the scratch space of one signature: the changing end of the
@@ -165,6 +166,7 @@ func (s *Signer) sign(ctx context.Context, p *Policy, fields []Field, page []Con
 	if l.hasErrors() {
 		return nil, nil, joinProblems(l.problems)
 	}
+	sg.warnings = l.problems
 	if err := s.keyFor(creds, t, sg); err != nil {
 		return nil, nil, err
 	}
@@ -243,7 +245,7 @@ func (sg *signing) checkSize(l *linter, creds Credentials, parts int) error {
 // and page conditions, in a's storage, and releases sg.
 func (sg *signing) form(a *formAlloc, fields []Field, page []Condition) *Form {
 	f := &a.form
-	f.URL, f.Expiration, f.PageConditions = sg.url.url, sg.expiration, page
+	f.URL, f.Expiration, f.PageConditions, f.Warnings = sg.url.url, sg.expiration, page, sg.warnings
 	// The x-amz-date, policy and signature values share one allocation.
 	policyLen := sg.policyLen()
 	var sb strings.Builder

@@ -51,8 +51,10 @@ type Template struct {
 	partsSize            int
 	url                  *bucketURL // when a fixed condition names the bucket
 
-	warnings []Problem
-	start    atomic.Pointer[templateStart]
+	// warnings are Prepare's; fixedWarnings those of the fixed conditions
+	// alone, which every Form carries.
+	warnings, fixedWarnings []Problem
+	start                   atomic.Pointer[templateStart]
 }
 
 // templateStart is a Template's policy start under one day key: the day's
@@ -85,11 +87,13 @@ func (s *Signer) Prepare(lifetime time.Duration, fixed ...Condition) (*Template,
 	at := now().UTC()
 	var l linter
 	l.expiration(at.Add(lifetime), at)
+	fromCond := len(l.problems)
 	hashes := l.conditions(nil, fixed, 0)
 	if l.hasErrors() {
 		return nil, joinProblems(l.problems)
 	}
-	t := &Template{s: s, cfg: cfg, lifetime: lifetime, fixed: slices.Clone(fixed), warnings: l.problems, hashes: hashes}
+	t := &Template{s: s, cfg: cfg, lifetime: lifetime, fixed: slices.Clone(fixed), hashes: hashes,
+		warnings: l.problems, fixedWarnings: l.problems[fromCond:]}
 	t.repeats = repeatsField(t.fixed, t.hashes)
 	t.json = appendConditions(nil, t.fixed)
 	t.fields, t.page = formFields(nil, nil, t.fixed, t.repeats)
@@ -127,8 +131,8 @@ func (t *Template) Policy(signingTime time.Time, conds ...Condition) Policy {
 
 // Warnings returns the warnings Prepare found in the fixed conditions and
 // the lifetime ([Problem.Warning] set): what S3 accepts but probably not as
-// meant. The conditions given at each signature are linted then; use
-// [Policy.Lint] on [Template.Policy] to see their warnings.
+// meant. A Form from Sign carries all its policy's warnings
+// (Form.Warnings).
 func (t *Template) Warnings() []Problem { return slices.Clone(t.warnings) }
 
 // Sign signs, as [Signer.Sign] does, the policy of t's fixed conditions
@@ -184,6 +188,7 @@ func (t *Template) sign(ctx context.Context, conds []Condition, fields []Field, 
 	var l linter
 	var hashBuf [32]uint64
 	l.expiration(exp, now)
+	fromCond := len(l.problems)
 	hashes := l.conditions(append(hashBuf[:0], t.hashes...), conds, len(t.fixed))
 	// The rules of the whole policy, over the fixed conditions and conds.
 	var condBuf [16]Condition
@@ -191,6 +196,11 @@ func (t *Template) sign(ctx context.Context, conds []Condition, fields []Field, 
 	l.crossChecks(policy, hashes)
 	if l.hasErrors() {
 		return nil, nil, false, joinProblems(l.problems)
+	}
+	if all && (len(l.problems) > 0 || len(t.fixedWarnings) > 0) {
+		// The form's warnings, in the lint's order: the expiration's,
+		// the fixed conditions', then those of conds and of the whole.
+		sg.warnings = slices.Concat(l.problems[:fromCond], t.fixedWarnings, l.problems[fromCond:])
 	}
 	if err := t.s.keyFor(creds, now, sg); err != nil {
 		return nil, nil, false, err

@@ -113,7 +113,11 @@ func formOutcome(f *postpolicy.Form, err error) outcome {
 		return outcome{err: err.Error()}
 	}
 	b, _ := f.MarshalJSON()
-	return outcome{json: string(b)}
+	o := outcome{json: string(b)}
+	for _, w := range f.Warnings {
+		o.warnings += w.Error() + "\n"
+	}
+	return o
 }
 
 // paths holds the long-lived signing state the agreement checks reuse
@@ -160,10 +164,26 @@ func (p *paths) check(t reporter, sp split) outcome {
 	}
 
 	fresh := formOutcome(p.signer().Sign(ctx, pol))
+	// A Form carries the lint's warnings (AppendFormJSON's JSON does not).
+	var lintWarnings string
+	for _, pr := range pol.Lint(at) {
+		if pr.Warning {
+			lintWarnings += pr.Error() + "\n"
+		}
+	}
+	if fresh.err == "" && fresh.warnings != lintWarnings {
+		t.Errorf("%s: the Form's warnings are\n%s; the lint's\n%s", sp.name, fresh.warnings, lintWarnings)
+	}
+	withWarnings := func(o outcome) outcome {
+		if o.err == "" {
+			o.warnings = lintWarnings
+		}
+		return o
+	}
 	got := map[string]outcome{
 		"warm Signer.Sign":            formOutcome(p.warm.Sign(ctx, pol)),
-		"fresh Signer.AppendFormJSON": outcomeOf(p.signer().AppendFormJSON(ctx, nil, pol)),
-		"warm Signer.AppendFormJSON":  outcomeOf(p.warm.AppendFormJSON(ctx, []byte{}, pol)),
+		"fresh Signer.AppendFormJSON": withWarnings(outcomeOf(p.signer().AppendFormJSON(ctx, nil, pol))),
+		"warm Signer.AppendFormJSON":  withWarnings(outcomeOf(p.warm.AppendFormJSON(ctx, []byte{}, pol))),
 	}
 	// Validate checks everything but the form's size before the file.
 	if err := pol.Validate(at); (err == nil) != (fresh.err == "" || strings.Contains(fresh.err, "rule pre-file-size")) ||
@@ -172,7 +192,7 @@ func (p *paths) check(t reporter, sp split) outcome {
 	}
 
 	if !sp.plain {
-		p.checkTemplates(t, sp, got, fresh, pol, at, lifetime)
+		p.checkTemplates(t, sp, got, fresh, pol, at, lifetime, withWarnings)
 	}
 	for path, o := range got {
 		if o != fresh {
@@ -181,17 +201,13 @@ func (p *paths) check(t reporter, sp split) outcome {
 	}
 	// The lint's warnings are part of the outcome: what a check that
 	// only warns changes.
-	for _, pr := range pol.Lint(at) {
-		if pr.Warning {
-			fresh.warnings += pr.Error() + "\n"
-		}
-	}
+	fresh.warnings = lintWarnings
 	return fresh
 }
 
 // checkTemplates adds to got the outcomes of a Template prepared for sp
 // and of a long-lived one, and checks what Prepare refuses and warns of.
-func (p *paths) checkTemplates(t reporter, sp split, got map[string]outcome, fresh outcome, pol postpolicy.Policy, at time.Time, lifetime time.Duration) {
+func (p *paths) checkTemplates(t reporter, sp split, got map[string]outcome, fresh outcome, pol postpolicy.Policy, at time.Time, lifetime time.Duration, withWarnings func(outcome) outcome) {
 	t.Helper()
 	ctx := context.Background()
 	freshT, prepErr := p.signer().Prepare(lifetime, sp.fixed...)
@@ -208,7 +224,7 @@ func (p *paths) checkTemplates(t reporter, sp split, got map[string]outcome, fre
 		}
 	} else {
 		got["fresh Template.Sign"] = formOutcome(freshT.Sign(ctx, sp.perRq...))
-		got["fresh Template.AppendFormJSON"] = outcomeOf(freshT.AppendFormJSON(ctx, nil, sp.perRq...))
+		got["fresh Template.AppendFormJSON"] = withWarnings(outcomeOf(freshT.AppendFormJSON(ctx, nil, sp.perRq...)))
 		// Its warnings are the lint's of its fixed conditions and
 		// lifetime.
 		var want []postpolicy.Problem
@@ -229,7 +245,7 @@ func (p *paths) checkTemplates(t reporter, sp split, got map[string]outcome, fre
 	}
 	if warmT != nil {
 		got["warm Template.Sign"] = formOutcome(warmT.Sign(ctx, sp.perRq...))
-		got["warm Template.AppendFormJSON"] = outcomeOf(warmT.AppendFormJSON(ctx, make([]byte, 0, 16), sp.perRq...))
+		got["warm Template.AppendFormJSON"] = withWarnings(outcomeOf(warmT.AppendFormJSON(ctx, make([]byte, 0, 16), sp.perRq...)))
 		if diff := cmp.Diff(pol, warmT.Policy(at, sp.perRq...), cmp.AllowUnexported(postpolicy.Condition{}), cmpopts.EquateEmpty()); diff != "" {
 			t.Errorf("%s: Template.Policy differs from the policy signed (-want +got):\n%s", sp.name, diff)
 		}

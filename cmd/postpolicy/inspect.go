@@ -466,7 +466,7 @@ func (r *inspection) fields(pol postpolicy.Policy) ([]postpolicy.Field, bool) {
 		return nil, false
 	}
 	fields := append([]postpolicy.Field(nil), r.in.fields...)
-	var replaced, added []string
+	var replaced, added, fromPage []string
 	for _, p := range r.page {
 		i := slices.IndexFunc(fields[:len(r.in.fields)], func(f postpolicy.Field) bool { return strings.EqualFold(f.Name, p.Name) })
 		if i >= 0 {
@@ -476,6 +476,14 @@ func (r *inspection) fields(pol postpolicy.Policy) ([]postpolicy.Field, bool) {
 		}
 		fields = append(fields, p)
 		added = append(added, p.Name)
+	}
+	// The fields the form's JSON says the page adds, unless -fields gave
+	// them: with the least value their conditions allow.
+	for _, p := range r.in.page {
+		if _, given := postpolicy.Fields(fields).Get(p.field); !given {
+			fields = append(fields, postpolicy.Field{Name: p.field, Value: p.value})
+			fromPage = append(fromPage, fmt.Sprintf("%s = %q (%s)", p.field, p.value, p.op))
+		}
 	}
 	var assumed []string
 	if !r.in.isForm {
@@ -509,6 +517,9 @@ func (r *inspection) fields(pol postpolicy.Policy) ([]postpolicy.Field, bool) {
 	}
 	if len(assumed) > 0 {
 		r.printf("  (assumed from the policy, as a signed form carries them: %s)\n", strings.Join(assumed, ", "))
+	}
+	if len(fromPage) > 0 {
+		r.printf("  (the form's pageConditions say the page adds %s: assumed with the least value they allow;\n  give the page's own with -fields)\n", strings.Join(fromPage, ", "))
 	}
 	if len(r.in.after) > 0 {
 		r.printf("  (after the file input the form also has %s; S3 ignores fields after the file)\n", strings.Join(r.in.after, ", "))

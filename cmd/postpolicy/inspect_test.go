@@ -253,6 +253,13 @@ func TestInspectExplains(t *testing.T) {
 func TestInspectVerdicts(t *testing.T) {
 	form := runCLI(t, longTermEnv, goldenArgs...)
 	file := writeTestFile(t, "form.json", form.stdout)
+	// The same form without its pageConditions, as other signers write it.
+	var doc map[string]json.RawMessage
+	if err := json.Unmarshal([]byte(form.stdout), &doc); err != nil {
+		t.Fatal(err)
+	}
+	delete(doc, "pageConditions")
+	bare := writeTestFile(t, "bare.json", string(must(json.Marshal(doc))))
 	page := func(lines ...string) string { return writeTestFile(t, "page.txt", strings.Join(lines, "\n")) }
 	for _, tc := range []struct {
 		name string
@@ -266,7 +273,15 @@ func TestInspectVerdicts(t *testing.T) {
 			[]string{"  refused: 400 EntityTooLarge: Your proposed upload exceeds the maximum allowed size\n", "  why: the file is 11534336 bytes; the policy allows at most 10485760\n"}},
 		{"empty", []string{"-fields", page("Content-Type=image/png"), "-size", "0"}, 1,
 			[]string{"  refused: 400 EntityTooSmall: ", "  why: the file is 0 bytes; the policy needs at least 1\n"}},
-		{"no Content-Type", nil, 1, []string{
+		// sign's form says in pageConditions that the page adds
+		// Content-Type: inspect assumes it, with the least value allowed.
+		{"the page's Content-Type", nil, 0, []string{
+			`  (the form's pageConditions say the page adds Content-Type = "image/" (starts-with): assumed with the least value they allow;`,
+			"  accepted, if the signature is valid: every condition holds and every field is covered."}},
+		{"no Content-Type", []string{"-fields", page("Content-Type=")}, 1, []string{
+			`  refused: 403 AccessDenied: Invalid according to Policy: Policy Condition failed: ["starts-with", "$Content-Type", "image/"]`,
+			`  why: Content-Type must start with "image/" (a value with commas is a list, and every element must), but the form sends Content-Type = ""`}},
+		{"no page conditions", nil, 1, []string{
 			`  error   Content-Type: neither the form nor the page sends Content-Type`,
 			`  refused: 403 AccessDenied: Invalid according to Policy: Policy Condition failed: ["starts-with", "$Content-Type", "image/"]`,
 			`  why: Content-Type must start with "image/" (a value with commas is a list, and every element must), and the form does not send Content-Type`}},
@@ -297,6 +312,9 @@ func TestInspectVerdicts(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			args := append([]string{"inspect", "-now", testNow}, tc.args...)
 			r := runCLI(t, nil, append(args, file)...)
+			if tc.name == "no page conditions" {
+				r = runCLI(t, nil, append(args, bare)...)
+			}
 			if r.code != tc.code {
 				t.Errorf("exit %d, want %d\n%s%s", r.code, tc.code, r.stdout, r.stderr)
 			}
@@ -615,4 +633,11 @@ func TestInspectFixtures(t *testing.T) {
 	if r := runCLI(t, nil, "inspect", "-now", exampleNow, string(b)); r.code != 1 || strings.Count(r.stdout, "  error   ") != 7 {
 		t.Errorf("broken-policy.json: exit %d\n%s", r.code, r.stdout)
 	}
+}
+
+func must(b []byte, err error) []byte {
+	if err != nil {
+		panic(err)
+	}
+	return b
 }

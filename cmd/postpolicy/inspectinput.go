@@ -66,6 +66,15 @@ type inspectInput struct {
 	fields  []postpolicy.Field // the form's fields before the file, in order
 	after   []string           // an HTML form's inputs after the file input, which S3 ignores
 	noFile  bool               // an HTML form without a file input
+	// page are the fields a form's JSON says the page adds (its
+	// pageConditions), each with the least value that satisfies its
+	// condition: the condition's value.
+	page []pageField
+}
+
+// pageField is a field the page adds, as a form's pageConditions says.
+type pageField struct {
+	field, op, value string
 }
 
 // parseInspectInput recognises INPUT's kind by its first character: "<"
@@ -146,6 +155,19 @@ func parseJSONInput(js []byte, how string) (*inspectInput, error) {
 	in := &inspectInput{kind: "a form as JSON" + how, isForm: true, fields: fields}
 	if u, ok := members["url"]; ok {
 		json.Unmarshal(u, &in.url)
+	}
+	if raw, ok := members["pageConditions"]; ok {
+		// The shape Form.MarshalJSON writes: [{"field", "op", "value"}].
+		var page []struct{ Field, Op, Value string }
+		if err := json.Unmarshal(raw, &page); err != nil {
+			return nil, fmt.Errorf("the form's pageConditions: want [{\"field\": ..., \"op\": ..., \"value\": ...}]: %v", err)
+		}
+		for _, p := range page {
+			if p.Field == "" || (p.Op != "eq" && p.Op != "starts-with") {
+				return nil, fmt.Errorf("the form's pageConditions: %q %q is not a condition on a field", p.Field, p.Op)
+			}
+			in.page = append(in.page, pageField{p.Field, p.Op, p.Value})
+		}
 	}
 	return in, in.decodeFormPolicy()
 }
