@@ -75,7 +75,6 @@ func (alg ChecksumAlgorithm) Field() string {
 	return "x-amz-checksum-" + strings.ToLower(string(alg))
 }
 
-
 // Checksum returns the two exact-match conditions that make S3 verify the
 // uploaded file against a digest: x-amz-checksum-algorithm: alg and
 // x-amz-checksum-<alg>: digest, where digest is the base64 of the digest's
