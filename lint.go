@@ -126,6 +126,15 @@ const (
 	// first two, and S3-compatible stores have their own classes and
 	// algorithms).
 	RuleFieldValue Rule = "field-value"
+	// RulePresignedPut: a condition a presigned PUT cannot express. A PUT
+	// signs headers with exact values ("Uploading objects with presigned
+	// URLs", https://docs.aws.amazon.com/AmazonS3/latest/userguide/PresignedUrlUploadObject.html):
+	// a starts-with, a size range (other than one exact size, signed as
+	// Content-Length) and the fields of a POST form
+	// (success_action_status, success_action_redirect, x-ignore-*) have
+	// no header to sign, so [Signer.PresignPut] refuses them rather than
+	// drop them.
+	RulePresignedPut Rule = "presigned-put"
 	// RulePreFileSize: "The form data and boundaries (excluding the contents
 	// of the file) cannot exceed 20 KB"; S3 answers
 	// MaxPostPreDataLengthExceeded (20,480 bytes recorded).
@@ -259,6 +268,10 @@ const (
 	checkPrefixesDisjoint
 	checkConditionWithoutField
 	checkPreFileSize
+	checkPutStartsWith
+	checkPutFormField
+	checkPutRange
+	checkPresignLifetime
 	numChecks
 )
 
@@ -325,6 +338,10 @@ var checks = [numChecks]checkDef{
 	checkPrefixesDisjoint:        {rule: RuleConflict, warning: false, on: onValues},
 	checkConditionWithoutField:   {rule: RuleConditionWithoutField, warning: false, on: onShape, fix: "give the condition a form value (WithFormValue) or mark it FromPage"},
 	checkPreFileSize:             {rule: RulePreFileSize, warning: false, on: onValues},
+	checkPutStartsWith:           {rule: RulePresignedPut, warning: false, on: onShape, fix: "sign the exact value, for example Key(the object's key); a prefix needs a POST form"},
+	checkPutFormField:            {rule: RulePresignedPut, warning: false, on: onShape, fix: "remove the condition; it belongs to POST forms"},
+	checkPutRange:                {rule: RulePresignedPut, warning: false, on: onValues, fix: "sign the file's exact size, ContentLengthRange(n, n); a range needs a POST form"},
+	checkPresignLifetime:         {rule: RuleExpirationOverSevenDays, warning: false, on: onValues},
 }
 
 // Validate reports every reason S3 would reject p if it were signed at
@@ -405,6 +422,10 @@ type linter struct {
 	problems []Problem
 	// shared records that some field has several conditions.
 	shared bool
+	// put lints a policy for a presigned PUT (or GET): its conditions
+	// become signed headers, there is no form, and the URL lives at most
+	// 7 days.
+	put bool
 }
 
 // report adds a problem of check id, unless the check is off, and says
@@ -456,12 +477,21 @@ func (l *linter) expiration(exp, at time.Time) {
 		return
 	}
 	written := exp.Truncate(time.Millisecond)
+	if l.put {
+		// A presigned URL's expiry counts whole seconds from x-amz-date,
+		// which is the signing time to the second.
+		at = at.Truncate(time.Second).Add(time.Second - time.Millisecond)
+	}
 	if !written.After(at) &&
 		l.report(checkExpirationPassed, "expiration", "expiration %s is not after the signing time %s; S3 would answer \"Invalid according to Policy: Policy expired.\"",
 			exp.UTC().Format(ExpirationLayout), at.UTC().Format(ExpirationLayout)) {
 		return
 	}
 	if d := written.Sub(at); d > maxPolicyLifetime {
+		if l.put {
+			l.report(checkPresignLifetime, "expiration", "expiration is %s after the signing time; a presigned URL lives at most 7 days (X-Amz-Expires at most 604800, \"Authenticating Requests: Using Query Parameters\")", d.Round(time.Second))
+			return
+		}
 		l.report(checkExpirationOverSevenDays, "expiration", "expiration is %s after the signing time, more than the 7 days SigV4 allows presigned requests; S3 may refuse it, and a long-lived form is a long-lived credential", d.Round(time.Second))
 	}
 }
@@ -516,10 +546,16 @@ func (l *linter) condition(i int, c *Condition) (hash uint64) {
 			return hash
 		}
 	}
-	if !formPlain && (strings.IndexByte(c.formValue, '\r') >= 0 || strings.IndexByte(c.formValue, '\n') >= 0) {
+	switch {
+	case l.put && (kind == kindSuccessActionStatus || kind == kindRedirect || postform.HasPrefixFold(f, "x-ignore-")):
+		l.report(checkPutFormField, f, "%s is a field of POST forms; a PUT has no header for it", f)
+	case l.put && c.op == OpStartsWith:
+		l.report(checkPutStartsWith, f, "a presigned PUT signs exact header values; %s is a prefix", *c)
+	case l.put:
+	case !formPlain && (strings.IndexByte(c.formValue, '\r') >= 0 || strings.IndexByte(c.formValue, '\n') >= 0):
 		l.report(checkFormValueLineBreak, f, "the form value of %s holds a line break; browsers may send it as CR LF, and the field would then fail its condition", f)
 	}
-	if c.op == OpStartsWith && (kind == kindBucket || kind == kindSuccessActionStatus || !postform.StartsWithAllowed(f)) {
+	if !l.put && c.op == OpStartsWith && (kind == kindBucket || kind == kindSuccessActionStatus || !postform.StartsWithAllowed(f)) {
 		l.report(checkExactMatchOnly, f, "%s allows only an exact match, not %s; S3 would reject the condition", f, *c)
 	}
 	if !plain && postform.IndexFilenameVar(c.value) >= 0 {
@@ -696,6 +732,8 @@ func kindOf(hash uint64, f string) fieldKind {
 
 func (l *linter) contentLengthRange(c *Condition) {
 	switch {
+	case l.put && c.min != c.max && c.min >= 0:
+		l.report(checkPutRange, "content-length-range", "a presigned PUT signs one Content-Length; %s is a range", *c)
 	case c.min < 0 || c.max < 0:
 		l.report(checkRangeNegative, "content-length-range", "%s has a negative bound; S3 would answer 400 InvalidPolicyDocument", *c)
 	case c.min > c.max:
@@ -888,6 +926,10 @@ func hasField(conds []Condition, field string) bool {
 // field checks the conditions on the field of conds[first] together: those
 // whose group is first.
 func (l *linter) field(conds []Condition, group []int, first int) {
+	if l.put {
+		l.headerField(conds, group, first)
+		return
+	}
 	if l.single(conds, group, first) {
 		return
 	}
@@ -973,6 +1015,25 @@ func (l *linter) single(conds []Condition, group []int, first int) bool {
 		}
 	}
 	return true
+}
+
+// headerField checks, for a presigned PUT, the conditions on the field of
+// conds[first] together: each exact match becomes a signed header, so two
+// of them must agree.
+func (l *linter) headerField(conds []Condition, group []int, first int) {
+	name, eq := conds[first].field, -1
+	for j := first; j < len(conds); j++ {
+		if c := &conds[j]; group[j] == first && c.op == OpEq {
+			if j != first {
+				l.shared = true
+			}
+			if eq >= 0 && c.value != conds[eq].value &&
+				l.report(checkEqTwice, name, "%s must equal both %q and %q; no value can", name, conds[eq].value, c.value) {
+				return
+			}
+			eq = j
+		}
+	}
 }
 
 func (l *linter) conditionWithoutField(name string, c Condition) {

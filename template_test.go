@@ -92,6 +92,7 @@ type outcome struct {
 	json     string
 	err      string
 	warnings string
+	put      string // PresignPut's URL and headers, or its error
 }
 
 func (o outcome) String() string {
@@ -199,10 +200,28 @@ func (p *paths) check(t reporter, sp split) outcome {
 			t.Errorf("%s: %s disagrees with a new Signer.Sign:\n%s\n%s", sp.name, path, o, fresh)
 		}
 	}
-	// The lint's warnings are part of the outcome: what a check that
-	// only warns changes.
-	fresh.warnings = lintWarnings
+	// The same policy as a presigned PUT, by a new and a long-lived
+	// Signer: the lint in its PUT mode, from the same table.
+	putFresh, putWarm := presignOutcome(p.signer().PresignPut(ctx, pol)), presignOutcome(p.warm.PresignPut(ctx, pol))
+	if putFresh != putWarm {
+		t.Errorf("%s: PresignPut by a long-lived Signer disagrees with a new one:\n%s\n%s", sp.name, putWarm, putFresh)
+	}
+	// The lint's warnings and the PUT are part of the outcome: what a
+	// check that only warns, or only concerns PUT, changes.
+	fresh.warnings, fresh.put = lintWarnings, putFresh
 	return fresh
+}
+
+// presignOutcome is what PresignPut made of a policy, as text.
+func presignOutcome(p *postpolicy.Presigned, err error) string {
+	if err != nil {
+		return "error: " + err.Error()
+	}
+	b, _ := p.MarshalJSON()
+	for _, w := range p.Warnings {
+		b = append(b, "\nwarning: "+w.Error()...)
+	}
+	return string(b)
 }
 
 // checkTemplates adds to got the outcomes of a Template prepared for sp
