@@ -123,8 +123,10 @@ func ExpandFilename(fields []postpolicy.Field, filename string) []postpolicy.Fie
 // Evaluate checks an upload against p as a [Verifier] does once the
 // signature has passed: the expiration at now, ${filename} replaced by
 // filename in the fields, every condition (bucket is the bucket posted
-// to), the coverage rule, and, when size is not negative,
-// content-length-range on a file of size bytes. It returns the [*S3Error]
+// to), the coverage rule, the x-amz-checksum-* fields (step 10 of
+// [Verifier]) and, when size is not negative, content-length-range and the
+// 5 GiB limit on a file of size bytes. It does not check the key (step 7)
+// nor the file's digest, which needs its content. It returns the [*S3Error]
 // S3 would answer, or nil; a failed condition or an uncovered field
 // wraps a [*ConditionError] or an [*ExtraFieldError] that says which. It
 // checks neither the signature nor the authentication fields
@@ -135,8 +137,12 @@ func Evaluate(p postpolicy.Policy, now time.Time, bucket string, fields []postpo
 	if !now.Before(p.Expiration) {
 		return policyFailed("Policy expired.", nil)
 	}
-	lo, hi, err := checkConditions(p.Conditions, bucket, ExpandFilename(fields, filename))
+	expanded := ExpandFilename(fields, filename)
+	lo, hi, err := checkConditions(p.Conditions, bucket, expanded)
 	if err != nil {
+		return err
+	}
+	if _, err := checkChecksumFields(expanded); err != nil {
 		return err
 	}
 	if size >= 0 {
@@ -150,11 +156,19 @@ func Evaluate(p postpolicy.Policy, now time.Time, bucket string, fields []postpo
 	return nil
 }
 
+// maxFileSize is the largest file S3 stores from one request, 5 GiB:
+// "With a single PUT operation, you can upload a single object up to 5 GB
+// in size" ("Uploading objects",
+// https://docs.aws.amazon.com/AmazonS3/latest/userguide/upload-objects.html).
+// A POST is such a request; beyond it S3 answers EntityTooLarge with
+// MaxSizeAllowed 5368709120, whatever content-length-range allows.
+const maxFileSize = 5 << 30
+
 // checkConditions checks every condition against the fields (${filename}
 // already replaced) and then the coverage rule, and returns the file sizes
-// the content-length-range conditions allow.
+// the content-length-range conditions and maxFileSize allow.
 func checkConditions(conds []postpolicy.Condition, bucket string, fields []postpolicy.Field) (lo, hi int64, err error) {
-	lo, hi = 0, 1<<63-1
+	lo, hi = 0, maxFileSize
 	for _, c := range conds {
 		switch c.Op() {
 		case postpolicy.OpContentLengthRange:

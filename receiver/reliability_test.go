@@ -39,6 +39,12 @@ func (r *rawBody) file(name, content string) {
 	fmt.Fprintf(&r.b, "--%s\r\nContent-Disposition: form-data; name=file; filename=%s\r\n\r\n%s\r\n", r.boundary, name, content)
 }
 
+// part writes a part with the Content-Disposition header value
+// disposition, as sent, and its content.
+func (r *rawBody) part(disposition, content string) {
+	fmt.Fprintf(&r.b, "--%s\r\nContent-Disposition: %s\r\n\r\n%s\r\n", r.boundary, disposition, content)
+}
+
 func (r *rawBody) end() { fmt.Fprintf(&r.b, "--%s--\r\n", r.boundary) }
 
 func (r *rawBody) contentType() string { return "multipart/form-data; boundary=" + r.boundary }

@@ -1,6 +1,7 @@
 package receiver
 
 import (
+	"bytes"
 	"encoding/xml"
 	"io"
 	"net/http"
@@ -30,17 +31,19 @@ type Upload struct {
 	// sent (it may hold a path); empty when it sent none.
 	Filename string
 	// File is the file's content, from Verifier.Verify (nil from
-	// VerifyFields). Reading it enforces content-length-range: it returns
-	// an *S3Error (EntityTooLarge, EntityTooSmall, IncompleteBody,
+	// VerifyFields). Reading it enforces content-length-range, the 5 GiB
+	// limit and the x-amz-checksum-* digest: it returns an *S3Error
+	// (EntityTooLarge, EntityTooSmall, BadDigest, IncompleteBody,
 	// MalformedPOSTRequest) instead of the last bytes or io.EOF when the
-	// file breaks it or the body ends before the file does. A server must
-	// read File to io.EOF, and store the object only then. The
+	// file breaks them or the body ends before the file does. A server
+	// must read File to io.EOF, and store the object only then. The
 	// EntityTooLarge error's ProposedSize is the number of bytes read when
 	// the maximum was passed: a lower bound of the file's size, since the
 	// rest is never read.
 	File io.Reader
 
 	minSize, maxSize int64
+	sum              checksum
 	file             *fileReader
 }
 
@@ -79,14 +82,41 @@ func (u *Upload) Size() int64 {
 }
 
 // CheckSize checks a file size against the policy's content-length-range
-// conditions, for servers that read the file themselves (after
-// VerifyFields): EntityTooLarge or EntityTooSmall, or nil.
+// conditions and the 5 GiB that S3 stores at most from one request
+// ("Uploading objects",
+// https://docs.aws.amazon.com/AmazonS3/latest/userguide/upload-objects.html),
+// for servers that read the file themselves (after VerifyFields):
+// EntityTooLarge or EntityTooSmall, or nil.
 func (u *Upload) CheckSize(n int64) error {
 	if n > u.maxSize {
 		return tooLarge(n, u.maxSize)
 	}
 	if n < u.minSize {
 		return tooSmall(n, u.minSize)
+	}
+	return nil
+}
+
+// Checksum returns the algorithm and the digest the file must have, from
+// the upload's x-amz-checksum-* fields (checked by VerifyFields), or ""
+// and nil when it names none ("Checking object integrity in Amazon S3",
+// https://docs.aws.amazon.com/AmazonS3/latest/userguide/checking-object-integrity.html).
+// A server that reads the file itself hashes it with alg.New() and passes
+// the Sum to CheckDigest. The digest is a copy.
+func (u *Upload) Checksum() (alg postpolicy.ChecksumAlgorithm, digest []byte) {
+	return u.sum.alg, bytes.Clone(u.sum.digest)
+}
+
+// CheckDigest checks a digest of the whole file, computed with the
+// algorithm of Checksum (the bytes of the hash's Sum, not base64), for
+// servers that read the file themselves (after VerifyFields): S3's
+// BadDigest when it is not the digest the upload's x-amz-checksum-* field
+// names, nil when it is or when the upload names no digest. Store the file
+// only when it returns nil. The digest is not secret; the bytes are
+// compared plainly.
+func (u *Upload) CheckDigest(sum []byte) error {
+	if u.sum.alg != "" && !bytes.Equal(sum, u.sum.digest) {
+		return badDigest(u.sum.alg)
 	}
 	return nil
 }

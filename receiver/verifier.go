@@ -1,10 +1,12 @@
 package receiver
 
 import (
+	"bytes"
 	"context"
 	"crypto/hmac"
 	"errors"
 	"fmt"
+	"hash"
 	"io"
 	"mime"
 	"mime/multipart"
@@ -24,7 +26,8 @@ import (
 // multipart/form-data request as a stream and checks everything before
 // reading the file: the fields, the signature over the received policy
 // text, the policy itself, every condition and the coverage rule. Then the
-// file streams through a counter that enforces content-length-range.
+// file streams through a counter that enforces content-length-range and
+// S3's 5 GiB limit, and through the hash of its x-amz-checksum-* digest.
 //
 // A Verifier is configured by setting its fields; it is safe for concurrent
 // use. The checks, in order, and S3's answers:
@@ -44,13 +47,38 @@ import (
 //  6. the expiration has not passed and x-amz-date is neither in the future
 //     beyond ClockSkew (RequestTimeTooSkewed) nor older than MaxDateAge:
 //     AccessDenied "Policy expired.";
-//  7. ${filename} in the fields is replaced by the file's name;
+//  7. ${filename} in the fields is replaced by the file's name (the text
+//     after its last '/' or '\'); the key must then not be empty, which it
+//     is when the name ends in a separator (InvalidArgument), must be
+//     valid UTF-8 (InvalidArgument) and at most 1,024 bytes long
+//     (KeyTooLongError);
 //  8. every condition holds: AccessDenied "Policy Condition failed: …";
 //  9. every field except policy, x-amz-signature, file and x-ignore-* is
 //     covered by a condition, and so is the bucket: AccessDenied "Extra
 //     input fields: …";
-//  10. while the file streams, content-length-range: EntityTooLarge as soon
-//     as the file passes the maximum, EntityTooSmall at its end.
+//  10. the x-amz-checksum-* fields, by S3's rules ("Checking object
+//     integrity in Amazon S3",
+//     https://docs.aws.amazon.com/AmazonS3/latest/userguide/checking-object-integrity.html,
+//     and the fields of POST Object,
+//     https://docs.aws.amazon.com/AmazonS3/latest/API/RESTObjectPOST.html):
+//     the form may name one digest of the file, in the field
+//     x-amz-checksum-<algorithm> of an algorithm S3 computes (CRC32,
+//     CRC32C, CRC64NVME, SHA1, SHA256), as the standard base64 of exactly
+//     that algorithm's number of digest bytes; a second digest field, a
+//     field of another algorithm, or a value that is not such base64 is
+//     InvalidRequest. x-amz-checksum-algorithm, when sent, must name one
+//     of those algorithms (in any letter case) and the form must carry
+//     that algorithm's digest field: InvalidRequest otherwise. A digest
+//     field sent without x-amz-checksum-algorithm is enforced all the
+//     same, for the algorithm its name gives. These fields need conditions
+//     like any other (step 9);
+//  11. while the file streams, its size: EntityTooLarge as soon as it
+//     passes the content-length-range maximum or 5 GiB, the most S3 stores
+//     from one request, whatever the policy allows ("Uploading objects",
+//     https://docs.aws.amazon.com/AmazonS3/latest/userguide/upload-objects.html);
+//     at its end, EntityTooSmall below the minimum, then BadDigest "The
+//     <ALGORITHM> you specified did not match the calculated checksum."
+//     when the file's digest is not the one its field names.
 type Verifier struct {
 	// Lookup returns the credentials of an access key id, or an error
 	// wrapping ErrUnknownAccessKey. Other errors are returned as they are
@@ -98,10 +126,12 @@ const maxKeyLen = 1024
 
 // VerifyFields checks the fields of an upload, as received before its file
 // (names as sent, in order), for a POST to bucket: every check of the
-// Verifier except the file's size, which the returned Upload's CheckSize
-// does. filename is the file part's file name ("" when it has none). It is
-// for servers that parse the multipart body themselves; most call Verify.
-// Errors are *S3Error values, except those of Lookup.
+// Verifier (steps 1 to 10) but those of the file itself, its size and its
+// digest, which the returned Upload's CheckSize and CheckDigest make
+// (Checksum says which digest the file must have). filename is the file
+// part's file name ("" when it has none). It is for servers that parse the
+// multipart body themselves; most call Verify. Errors are *S3Error values,
+// except those of Lookup.
 func (v *Verifier) VerifyFields(ctx context.Context, bucket string, fields []postpolicy.Field, filename string) (*Upload, error) {
 	if v.Lookup == nil || v.Region == "" {
 		return nil, ErrVerifierConfig
@@ -181,6 +211,13 @@ func (v *Verifier) VerifyFields(ctx context.Context, bucket string, fields []pos
 	u := &Upload{Bucket: bucket, AccessKeyID: accessKeyID, Policy: pol, Filename: filename}
 	u.Fields = ExpandFilename(fields, filename)
 	u.Key, _ = u.Get("key")
+	if u.Key == "" {
+		// CheckFields refused an empty key field: ${filename} emptied it.
+		return nil, s3err(CodeInvalidArgument, http.StatusBadRequest,
+			"The key is empty once ${filename} is replaced by the file's name "+strconv.Quote(filename)+
+				", which has nothing after its last slash or backslash; an object key must be at least one byte long.",
+			postpolicy.Field{Name: "ArgumentName", Value: "key"}, postpolicy.Field{Name: "ArgumentValue", Value: ""})
+	}
 	if !utf8.ValidString(u.Key) {
 		return nil, s3err(CodeInvalidArgument, http.StatusBadRequest, "Object keys must be valid UTF-8.",
 			postpolicy.Field{Name: "ArgumentName", Value: "key"})
@@ -191,9 +228,13 @@ func (v *Verifier) VerifyFields(ctx context.Context, bucket string, fields []pos
 	}
 
 	// 8. Every condition, and 9. coverage.
-	var err2 error
-	if u.minSize, u.maxSize, err2 = checkConditions(pol.Conditions, bucket, u.Fields); err2 != nil {
-		return nil, err2
+	if u.minSize, u.maxSize, err = checkConditions(pol.Conditions, bucket, u.Fields); err != nil {
+		return nil, err
+	}
+
+	// 10. The checksum fields.
+	if u.sum, err = checkChecksumFields(u.Fields); err != nil {
+		return nil, err
 	}
 	return u, nil
 }
@@ -205,11 +246,11 @@ func scopeErr(credential, reason string, extra ...postpolicy.Field) *S3Error {
 
 // Verify reads a browser upload posted to bucket, as a stream, and checks
 // everything before the file (see [Verifier]). On success the returned
-// Upload's File streams the file and enforces content-length-range; fields
-// after the file are ignored, as S3 does: after the file's closing
-// delimiter, File reads only the line after it (and the headers of a part
-// that follows), to tell a complete body from one cut short
-// (IncompleteBody).
+// Upload's File streams the file and enforces its size and its digest
+// (step 11); fields after the file are ignored, as S3 does: after the
+// file's closing delimiter, File reads only the line after it (and the
+// headers of a part that follows), to tell a complete body from one cut
+// short (IncompleteBody).
 // Errors are *S3Error values (write them with [WriteError]), except those
 // of Lookup.
 //
@@ -219,6 +260,17 @@ func scopeErr(credential, reason string, extra ...postpolicy.Field) *S3Error {
 // body that cannot be read to its end (the client went away, sent less
 // than its Content-Length, or a read timed out) is answered IncompleteBody;
 // one that is not well-formed multipart/form-data, MalformedPOSTRequest.
+//
+// A part is named only by the plain name and filename parameters of its one
+// Content-Disposition header, whose type must be form-data (RFC 7578
+// section 4.2); the header is parsed strictly by the grammar of RFC 6266
+// section 4.1 (tokens, and quoted-strings with backslash escapes), and a
+// part with none or several such headers, another type, a parameter sent
+// twice or a control character in the header is MalformedPOSTRequest. The
+// starred parameters of RFC 2231 and RFC 5987 (name*=, filename*=) are
+// ignored: RFC 7578 tells senders not to use them for file names, and
+// obeying them would let a part rename itself or put CR, LF or NUL into
+// the name that ${filename} copies into the key.
 func (v *Verifier) Verify(r *http.Request, bucket string) (*Upload, error) {
 	mediaType, params, err := mime.ParseMediaType(r.Header.Get("Content-Type"))
 	if err != nil || mediaType != "multipart/form-data" {
@@ -243,8 +295,8 @@ func (v *Verifier) Verify(r *http.Request, bucket string) (*Upload, error) {
 		if err != nil {
 			return nil, body.failure()
 		}
-		name, filename, hasFilename := partNames(part)
-		if name == "" {
+		name, filename, hasFilename, ok := partNames(part)
+		if !ok || name == "" {
 			return nil, malformed()
 		}
 		size += delimLen + headerLen(part) + 2
@@ -260,7 +312,10 @@ func (v *Verifier) Verify(r *http.Request, bucket string) (*Upload, error) {
 				return nil, err
 			}
 			body.limit = -1 // the file itself is not limited here
-			u.file = &fileReader{part: part, min: u.minSize, max: u.maxSize, body: body, mr: mr}
+			u.file = &fileReader{part: part, min: u.minSize, max: u.maxSize, body: body, mr: mr, sum: u.sum}
+			if u.sum.alg != "" {
+				u.file.hash = u.sum.alg.New()
+			}
 			u.File = u.file
 			return u, nil
 		}
@@ -329,17 +384,6 @@ func incompleteBody(err error) *S3Error {
 	return s3err(CodeIncompleteBody, http.StatusBadRequest, "The request body could not be read to its end.")
 }
 
-// partNames returns a part's form field name and its file name as sent,
-// without the path stripping of multipart.Part.FileName.
-func partNames(p *multipart.Part) (name, filename string, hasFilename bool) {
-	_, params, err := mime.ParseMediaType(p.Header.Get("Content-Disposition"))
-	if err != nil {
-		return "", "", false
-	}
-	filename, hasFilename = params["filename"]
-	return params["name"], filename, hasFilename
-}
-
 // headerLen returns the length of a part's header block as sent: each
 // "Name: value" line and its CRLF, and the blank line after them.
 func headerLen(p *multipart.Part) int {
@@ -397,7 +441,10 @@ func (p *preFileReader) failure() *S3Error {
 	return malformed()
 }
 
-// fileReader streams the file and enforces content-length-range.
+// fileReader streams the file and enforces its size (content-length-range
+// and the 5 GiB cap, both in min and max) and, when hash is set, its
+// digest: the Read that would return io.EOF returns BadDigest instead
+// when the digest differs.
 type fileReader struct {
 	part     io.Reader
 	n        int64
@@ -405,6 +452,8 @@ type fileReader struct {
 	err      error
 	body     *preFileReader
 	mr       *multipart.Reader
+	sum      checksum
+	hash     hash.Hash // sum.alg's, or nil
 }
 
 func (f *fileReader) Read(b []byte) (int, error) {
@@ -413,6 +462,9 @@ func (f *fileReader) Read(b []byte) (int, error) {
 	}
 	n, err := f.part.Read(b)
 	f.n += int64(n)
+	if f.hash != nil {
+		f.hash.Write(b[:n])
+	}
 	switch {
 	case f.n > f.max:
 		f.err = tooLarge(f.n, f.max)
@@ -424,6 +476,11 @@ func (f *fileReader) Read(b []byte) (int, error) {
 		if e := f.end(); e != nil {
 			f.err = e
 			return n, e
+		}
+		// The digest is not secret: a plain comparison of the bytes.
+		if f.hash != nil && !bytes.Equal(f.hash.Sum(nil), f.sum.digest) {
+			f.err = badDigest(f.sum.alg)
+			return n, f.err
 		}
 	case err != nil:
 		// The file part has no closing delimiter: the body could not be

@@ -77,10 +77,12 @@ type verifyCase struct {
 	ExtraFields [][]string `json:"extra_fields"`
 	Remove      []string   `json:"remove_fields"`
 	Replace     [][]string `json:"replace_fields"`
+	RawParts    [][]string `json:"raw_parts"`
 	File        *struct {
 		verifyFilePart
-		Absent     bool `json:"absent"`
-		NoFilename bool `json:"no_filename"`
+		Absent      bool   `json:"absent"`
+		NoFilename  bool   `json:"no_filename"`
+		Disposition string `json:"disposition"`
 	} `json:"file"`
 	AfterFile   [][]string `json:"after_file"`
 	ContentType string     `json:"request_content_type"`
@@ -206,6 +208,11 @@ func buildVerifyRequest(t testing.TB, f verifyFile, c verifyCase) verifyRequest 
 	for _, fl := range c.ExtraFields {
 		out = append(out, []string{fl[0], fill(fl[1])})
 	}
+	for _, rp := range c.RawParts {
+		if len(rp) != 2 {
+			t.Fatalf("case %d: a raw part is [Content-Disposition, value]", c.ID)
+		}
+	}
 
 	var body bytes.Buffer
 	mw := multipart.NewWriter(&body)
@@ -214,10 +221,21 @@ func buildVerifyRequest(t testing.TB, f verifyFile, c verifyCase) verifyRequest 
 			t.Fatal(err)
 		}
 	}
+	// Parts whose Content-Disposition the case gives as sent, after the
+	// fields.
+	for _, rp := range c.RawParts {
+		w, err := mw.CreatePart(textproto.MIMEHeader{"Content-Disposition": {rp[0]}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		w.Write([]byte(fill(rp[1])))
+	}
 	file := f.BaseFile
 	absent := false
+	disposition := ""
 	if c.File != nil {
 		absent = c.File.Absent
+		disposition = c.File.Disposition
 		if c.File.Name != nil {
 			file.Name = c.File.Name
 		}
@@ -229,7 +247,15 @@ func buildVerifyRequest(t testing.TB, f verifyFile, c verifyCase) verifyRequest 
 		}
 		file.Size = c.File.Size
 	}
-	if !absent {
+	switch {
+	case absent:
+	case disposition != "":
+		w, err := mw.CreatePart(textproto.MIMEHeader{"Content-Disposition": {disposition}, "Content-Type": {"application/octet-stream"}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		w.Write(bytes.Repeat([]byte{'a'}, file.Size))
+	default:
 		writeFilePart(t, mw, first(file.FormName, "file"), file.Name, bytes.Repeat([]byte{'a'}, file.Size))
 	}
 	for _, fl := range c.AfterFile {
