@@ -107,6 +107,12 @@ const (
 	// ("Bucket POST must contain a field named 'key'") and every field needs
 	// a condition.
 	RuleKeyMissing Rule = "key-missing"
+	// RuleKeyTooLong: an exact key longer than 1,024 bytes. "The name for a
+	// key is a sequence of Unicode characters whose UTF-8 encoding is at
+	// most 1,024 bytes long" ("Naming Amazon S3 objects",
+	// https://docs.aws.amazon.com/AmazonS3/latest/userguide/object-keys.html);
+	// S3 answers KeyTooLongError.
+	RuleKeyTooLong Rule = "key-too-long"
 	// RuleConditionWithoutField: a condition on a field that neither the form
 	// nor the page sends. S3 fails it even with an empty starts-with prefix:
 	// "Invalid according to Policy: Policy Condition failed".
@@ -247,6 +253,7 @@ const (
 	checkBucketName
 	checkBucketNameReserved
 	checkKeyEmpty
+	checkKeyTooLong
 	checkACL
 	checkSuccessActionStatus
 	checkRedirect
@@ -317,6 +324,7 @@ var checks = [numChecks]checkDef{
 	checkBucketName:              {rule: RuleBucketName, warning: false, on: onValues},
 	checkBucketNameReserved:      {rule: RuleBucketName, warning: true, on: onValues},
 	checkKeyEmpty:                {rule: RuleKeyMissing, warning: false, on: onValues},
+	checkKeyTooLong:              {rule: RuleKeyTooLong, warning: false, on: onValues},
 	checkACL:                     {rule: RuleFieldValue, warning: false, on: onValues},
 	checkSuccessActionStatus:     {rule: RuleFieldValue, warning: true, on: onValues},
 	checkRedirect:                {rule: RuleFieldValue, warning: true, on: onValues},
@@ -411,6 +419,7 @@ func (p Policy) LintForm(at time.Time, fields []Field) []Problem {
 const (
 	maxPolicyLifetime = 7 * 24 * time.Hour
 	maxObjectSize     = 5 << 30 // 5 GiB
+	maxKeyLength      = 1024
 	// MaxPreFileSize is the most form data, boundaries included, that S3
 	// accepts before the file ("cannot exceed 20 KB"; S3 reports
 	// MaxPostPreDataLengthBytes 20480).
@@ -563,6 +572,8 @@ func (l *linter) condition(i int, c *Condition) (hash uint64) {
 	}
 	if c.op == OpEq && kind != kindOther {
 		l.knownField(c, kind)
+	} else if kind == kindKey && len(c.value) > maxKeyLength {
+		l.report(checkKeyTooLong, f, "the key prefix is %d bytes long, so every key it allows is longer than S3's %d bytes (KeyTooLongError)", len(c.value), maxKeyLength)
 	}
 	return hash
 }
@@ -761,6 +772,8 @@ func (l *linter) knownField(c *Condition, kind fieldKind) {
 	case kindKey:
 		if v == "" {
 			l.report(checkKeyEmpty, f, "the key is empty; S3 answers \"Bucket POST must contain a field named 'key'\"")
+		} else if len(v) > maxKeyLength {
+			l.report(checkKeyTooLong, f, "the key is %d bytes long; S3 keys are at most %d bytes (KeyTooLongError)", len(v), maxKeyLength)
 		}
 	case kindACL:
 		if !contains(cannedACLs, v) {

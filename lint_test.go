@@ -358,6 +358,10 @@ func TestLintKeyMissing(t *testing.T) {
 		{"Key", bucketOnly(postpolicy.Key("k")), nil},
 		{"KeyPrefix", bucketOnly(postpolicy.KeyPrefix("")), nil},
 		{"Eq on KEY", bucketOnly(postpolicy.Eq("KEY", "k")), nil},
+		{"1024 bytes", bucketOnly(postpolicy.Key(strings.Repeat("é", 512))), nil},
+		{"1025 bytes", bucketOnly(postpolicy.Key(strings.Repeat("é", 512) + "k")), []lintProblem{{"key", postpolicy.RuleKeyTooLong, false}}},
+		{"a 1024-byte prefix", bucketOnly(postpolicy.KeyPrefix(strings.Repeat("k", 1024))), nil},
+		{"a 1025-byte prefix", bucketOnly(postpolicy.KeyPrefix(strings.Repeat("k", 1025))), []lintProblem{{"key", postpolicy.RuleKeyTooLong, false}}},
 	})
 }
 
@@ -655,14 +659,16 @@ func TestRuleValues(t *testing.T) {
 		postpolicy.RuleBucketMissing:           "bucket-missing",
 		postpolicy.RuleBucketName:              "bucket-name",
 		postpolicy.RuleKeyMissing:              "key-missing",
+		postpolicy.RuleKeyTooLong:              "key-too-long",
+		postpolicy.RulePresignedPut:            "presigned-put",
 		postpolicy.RuleConditionWithoutField:   "condition-without-field",
 		postpolicy.RuleFieldWithoutCondition:   "field-without-condition",
 		postpolicy.RuleConflict:                "conflict",
 		postpolicy.RuleFieldValue:              "field-value",
 		postpolicy.RulePreFileSize:             "pre-file-size",
 	}
-	if len(got) != 22 {
-		t.Fatalf("%d distinct rules, want 22", len(got))
+	if len(got) != 24 {
+		t.Fatalf("%d distinct rules, want 24", len(got))
 	}
 	for r, s := range got {
 		if string(r) != s {

@@ -49,6 +49,7 @@ func mutationCorpus() []split {
 		{name: "negative range", fixed: []postpolicy.Condition{b, k}, perRq: []postpolicy.Condition{postpolicy.ContentLengthRange(-1, 10)}},
 		{name: "inverted range", fixed: []postpolicy.Condition{b, k, postpolicy.ContentLengthRange(10, 1)}},
 		{name: "over 5 GiB", fixed: []postpolicy.Condition{b, k}, perRq: []postpolicy.Condition{postpolicy.ContentLengthRange(0, 6<<30)}},
+		{name: "key over 1024 bytes", fixed: []postpolicy.Condition{b}, perRq: []postpolicy.Condition{postpolicy.Key(strings.Repeat("k", 1025))}},
 		{name: "bad bucket per request", perRq: []postpolicy.Condition{postpolicy.Bucket("Bad_Bucket"), k}},
 		{name: "reserved bucket suffix", fixed: []postpolicy.Condition{postpolicy.Bucket("acme-s3alias"), k}},
 		{name: "two exact values", fixed: []postpolicy.Condition{b, postpolicy.Eq("key", "a").FromPage()}, perRq: []postpolicy.Condition{postpolicy.Eq("key", "b").FromPage()}},
