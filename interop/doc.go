@@ -4,8 +4,10 @@
 // postpolicy's Verifier accepts the forms they sign (and refuses, with S3's
 // answer, exactly what S3's rules refuse), and postpolicy's signing
 // primitives and theirs give the same signature for the same policy text
-// and scope. Everything is in the tests; see README.md for the list of what
-// they prove.
+// and scope; and postpolicy's presigned PUT and GET URLs are the SDKs'
+// (PresignPutObject and PresignGetObject, PresignedPutObject, PresignHeader
+// and PresignedGetObject) byte for byte. Everything is in the tests; see
+// README.md for the list of what they prove.
 //
 // It is a module of its own so that importers of postpolicy never download
 // either SDK. The tests make no network call: every HTTP transport and the
