@@ -1,7 +1,8 @@
 // Package benchmarks compares postpolicy's Signer with minio-go,
 // aws-sdk-go-v2 and two hand-written "floors" on one realistic S3 POST
-// policy, checks that every implementation's output verifies, and measures
-// the Verifier on streamed uploads.
+// policy, and with minio-go and aws-sdk-go-v2 on one presigned PUT URL,
+// checks that every implementation's output verifies, and measures the
+// Verifier on streamed uploads.
 //
 // Everything is in the _test.go files; see README.md for the scenario, the
 // method and how to run it (scripts/run.sh). The package itself is empty.

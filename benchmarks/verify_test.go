@@ -251,9 +251,10 @@ func multipartRequest(t *testing.T, target string, fields []postpolicy.Field, fi
 	return req
 }
 
-// TestNoNetwork signs with every implementation while http.DefaultTransport
-// and net.DefaultResolver fail and count, and checks that neither they nor
-// the implementations' own transports saw a request.
+// TestNoNetwork signs with every implementation, and presigns with every
+// presign implementation, while http.DefaultTransport and
+// net.DefaultResolver fail and count, and checks that neither they nor the
+// implementations' own transports saw a request.
 func TestNoNetwork(t *testing.T) {
 	global := &failingTransport{}
 	var lookups atomic.Int64
@@ -279,6 +280,23 @@ func TestNoNetwork(t *testing.T) {
 		if inst.transport != nil {
 			if n := inst.transport.requests.Load(); n != 0 {
 				t.Errorf("%s: its transport saw %d requests", im.name, n)
+			}
+		}
+	}
+	for _, im := range presignImpls {
+		inst, err := im.start()
+		if err != nil {
+			t.Fatalf("%s (presign): %v", im.name, err)
+		}
+		w := inst.newWorker()
+		for _, id := range userIDs[:3] {
+			if err := w.presign(id); err != nil {
+				t.Fatalf("%s (presign): %v", im.name, err)
+			}
+		}
+		if inst.transport != nil {
+			if n := inst.transport.requests.Load(); n != 0 {
+				t.Errorf("%s (presign): its transport saw %d requests", im.name, n)
 			}
 		}
 	}

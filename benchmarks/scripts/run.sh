@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Runs the comparison in interleaved rounds and prints benchstat's tables
-# and the within-round ratios to the floors (see ../README.md, "Method").
+# and the within-round ratios to the floors, and for the presigned PUTs to
+# the peers (see ../README.md, "Method").
 #
-#   ROUNDS     rounds of every Sign benchmark (default 5)
+#   ROUNDS     rounds of every Sign and PresignPut benchmark (default 5)
 #   BENCHTIME  -benchtime of each benchmark in a round (default 1s)
 #   VERIFY     1 (default) also runs BenchmarkVerify once, after the rounds;
 #              0 skips it
@@ -49,7 +50,7 @@ for r in $(seq 1 "$rounds"); do
   } >>"$bench"
   # POSTPOLICY_BENCH_ROUND rotates the order of the implementations.
   POSTPOLICY_BENCH_ROUND=$r ./results/benchmarks.test -test.run '^$' \
-    -test.bench '^BenchmarkSign(Parallel)?$' -test.count 1 \
+    -test.bench '^(BenchmarkSign(Parallel)?|BenchmarkPresignPut)$' -test.count 1 \
     -test.benchtime "$benchtime" -test.benchmem >>"$bench"
 done
 echo "- load average at end: $(load)" | tee -a results/machine.txt
@@ -67,7 +68,11 @@ echo
 {
   echo "## Within-round ratios"
   echo
-  go run ./cmd/ratios "$bench"
+  go run ./cmd/ratios -bench '^BenchmarkSign(Parallel)?$' "$bench"
+  echo
+  # The presigned PUTs have no floor: divided by each peer, so that the
+  # postpolicy row reads postpolicy ÷ minio-go and ÷ aws-sdk-go-v2.
+  go run ./cmd/ratios -bench '^BenchmarkPresignPut$' -base minio-go,aws-sdk-go-v2,postpolicy "$bench"
 } | tee results/ratios.txt
 
 if [ "$verify" = 1 ]; then

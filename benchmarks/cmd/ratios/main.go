@@ -10,7 +10,12 @@
 //
 // Usage:
 //
-//	go run ./cmd/ratios [-base floor,floor-prefix,postpolicy] [file ...]
+//	go run ./cmd/ratios [-base floor,floor-prefix,postpolicy] [-bench regexp] [file ...]
+//
+// -bench keeps only the benchmarks whose name (without the impl element)
+// the regular expression matches, for example '^BenchmarkPresignPut$' with
+// -base minio-go,aws-sdk-go-v2,postpolicy for the presigned PUTs, which
+// have no floor.
 //
 // It reads standard input without files. Rounds are delimited by lines
 // "# round N", as scripts/run.sh writes them; without such lines the k-th
@@ -33,8 +38,9 @@ import (
 
 func main() {
 	bases := flag.String("base", "floor,floor-prefix,postpolicy", "comma-separated implementations to divide by")
+	benchRE := flag.String("bench", "", "only the benchmarks whose name (without impl=) matches this regular expression")
 	flag.Usage = func() {
-		fmt.Fprintln(flag.CommandLine.Output(), "usage: ratios [-base impl,...] [bench output ...]")
+		fmt.Fprintln(flag.CommandLine.Output(), "usage: ratios [-base impl,...] [-bench regexp] [bench output ...]")
 		flag.PrintDefaults()
 	}
 	flag.Parse()
@@ -57,6 +63,13 @@ func main() {
 			fatal(fmt.Errorf("%s: %w", name, err))
 		}
 		results = append(results, rs...)
+	}
+	if *benchRE != "" {
+		re, err := regexp.Compile(*benchRE)
+		if err != nil {
+			fatal(fmt.Errorf("-bench: %w", err))
+		}
+		results = onlyBenches(results, re)
 	}
 	if len(results) == 0 {
 		fatal(fmt.Errorf("no benchmark results with an impl=NAME element"))
@@ -131,6 +144,11 @@ func parse(r io.Reader) ([]result, error) {
 		out = append(out, res)
 	}
 	return out, sc.Err()
+}
+
+// onlyBenches returns the results of the benchmarks whose name re matches.
+func onlyBenches(results []result, re *regexp.Regexp) []result {
+	return slices.DeleteFunc(results, func(r result) bool { return !re.MatchString(r.bench) })
 }
 
 // splitName splits BenchmarkSign/impl=minio-go into BenchmarkSign and

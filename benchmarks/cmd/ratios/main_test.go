@@ -1,6 +1,7 @@
 package main
 
 import (
+	"regexp"
 	"strings"
 	"testing"
 )
@@ -78,5 +79,44 @@ func TestReport(t *testing.T) {
 		if !strings.Contains(out, want) {
 			t.Errorf("report lacks %q:\n%s", want, out)
 		}
+	}
+}
+
+// TestReportPresign reads Sign and PresignPut results and keeps the
+// PresignPut ones, divided by the peers as scripts/run.sh does.
+func TestReportPresign(t *testing.T) {
+	in := marked + `# round 4
+BenchmarkPresignPut/impl=postpolicy-2       1000   3000 ns/op   3416 B/op   32 allocs/op
+BenchmarkPresignPut/impl=minio-go-2         1000   6000 ns/op  11040 B/op  138 allocs/op
+BenchmarkPresignPut/impl=aws-sdk-go-v2-2    1000  12000 ns/op  28179 B/op  378 allocs/op
+# round 5
+BenchmarkPresignPut/impl=minio-go-2         1000  10000 ns/op  11040 B/op  138 allocs/op
+BenchmarkPresignPut/impl=aws-sdk-go-v2-2    1000  16000 ns/op  28179 B/op  378 allocs/op
+BenchmarkPresignPut/impl=postpolicy-2       1000   4000 ns/op   3416 B/op   32 allocs/op
+`
+	rs, err := parse(strings.NewReader(in))
+	if err != nil {
+		t.Fatal(err)
+	}
+	rs = onlyBenches(rs, regexp.MustCompile(`^BenchmarkPresignPut$`))
+	if len(rs) != 6 {
+		t.Fatalf("%d results, want 6: %+v", len(rs), rs)
+	}
+	var b strings.Builder
+	report(&b, rs, []string{"minio-go", "aws-sdk-go-v2", "postpolicy"})
+	out := b.String()
+	// postpolicy ÷ minio-go per round: 0.5, 0.4; ÷ aws-sdk-go-v2: 0.25, 0.25.
+	for _, want := range []string{
+		"### BenchmarkPresignPut (2 rounds)",
+		"| impl | ns/op | ÷ minio-go | ÷ aws-sdk-go-v2 | ÷ postpolicy | B/op | allocs/op |",
+		"| postpolicy | 3,500 | 0.45 (0.40–0.50) | 0.25 (0.25–0.25) | 1 | 3,416 | 32 |",
+		"| minio-go | 8,000 | 1 | 0.56 (0.50–0.62) | 2.25 (2.00–2.50) | 11,040 | 138 |",
+	} {
+		if !strings.Contains(out, want) {
+			t.Errorf("report lacks %q:\n%s", want, out)
+		}
+	}
+	if strings.Contains(out, "BenchmarkSign") {
+		t.Errorf("report has the Sign benchmarks:\n%s", out)
 	}
 }
