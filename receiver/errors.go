@@ -41,29 +41,32 @@ func (c ErrorCode) Error() string { return "S3 error " + string(c) }
 // where S3's behaviour is not recorded, they do what Versity S3 Gateway
 // does.
 const (
-	CodeAccessDenied                 ErrorCode = "AccessDenied"                        // 403: a condition failed, an extra field, an expired policy
-	CodeSignatureDoesNotMatch        ErrorCode = "SignatureDoesNotMatch"               // 403
-	CodeInvalidAccessKeyID           ErrorCode = "InvalidAccessKeyId"                  // 403
-	CodeInvalidToken                 ErrorCode = "InvalidToken"                        // 400: a session token that does not belong to the key
-	CodeInvalidPolicyDocument        ErrorCode = "InvalidPolicyDocument"               // 400: the policy is not valid JSON of the documented shape
-	CodeInvalidArgument              ErrorCode = "InvalidArgument"                     // 400: a missing or malformed authentication field
-	CodeEntityTooLarge               ErrorCode = "EntityTooLarge"                      // 400
-	CodeEntityTooSmall               ErrorCode = "EntityTooSmall"                      // 400
-	CodeMaxPostPreDataLengthExceeded ErrorCode = "MaxPostPreDataLengthExceeded"        // 400: over 20 KB before the file
-	CodeMalformedPOSTRequest         ErrorCode = "MalformedPOSTRequest"                // 400: not well-formed multipart/form-data
-	CodeIncorrectNumberOfFilesInPOST ErrorCode = "IncorrectNumberOfFilesInPostRequest" // 400: no file
-	CodePreconditionFailed           ErrorCode = "PreconditionFailed"                  // 412: the body is not multipart/form-data
-	CodeRequestTimeTooSkewed         ErrorCode = "RequestTimeTooSkewed"                // 403: x-amz-date too far in the future
-	CodeRequestTimeout               ErrorCode = "RequestTimeout"                      // 400: the client stopped sending within the server's read timeout
-	CodeIncompleteBody               ErrorCode = "IncompleteBody"                      // 400: the body ended before the form did
-	CodeMethodNotAllowed             ErrorCode = "MethodNotAllowed"                    // 405
-	CodeNoSuchBucket                 ErrorCode = "NoSuchBucket"                        // 404
-	CodeNoSuchKey                    ErrorCode = "NoSuchKey"                           // 404
-	CodeKeyTooLong                   ErrorCode = "KeyTooLongError"                     // 400: a key over 1,024 bytes
-	CodeInternalError                ErrorCode = "InternalError"                       // 500
-	CodeBadDigest                    ErrorCode = "BadDigest"                           // 400: the file does not match its x-amz-checksum-* digest
-	CodeInvalidRequest               ErrorCode = "InvalidRequest"                      // 400: a checksum algorithm without its digest, a malformed digest
-	CodeSlowDown                     ErrorCode = "SlowDown"                            // 503: too many requests at once
+	CodeAccessDenied                      ErrorCode = "AccessDenied"                        // 403: a condition failed, an extra field, an expired policy
+	CodeSignatureDoesNotMatch             ErrorCode = "SignatureDoesNotMatch"               // 403
+	CodeInvalidAccessKeyID                ErrorCode = "InvalidAccessKeyId"                  // 403
+	CodeInvalidToken                      ErrorCode = "InvalidToken"                        // 400: a session token that does not belong to the key
+	CodeInvalidPolicyDocument             ErrorCode = "InvalidPolicyDocument"               // 400: the policy is not valid JSON of the documented shape
+	CodeInvalidArgument                   ErrorCode = "InvalidArgument"                     // 400: a missing or malformed authentication field
+	CodeEntityTooLarge                    ErrorCode = "EntityTooLarge"                      // 400
+	CodeEntityTooSmall                    ErrorCode = "EntityTooSmall"                      // 400
+	CodeMaxPostPreDataLengthExceeded      ErrorCode = "MaxPostPreDataLengthExceeded"        // 400: over 20 KB before the file
+	CodeMalformedPOSTRequest              ErrorCode = "MalformedPOSTRequest"                // 400: not well-formed multipart/form-data
+	CodeIncorrectNumberOfFilesInPOST      ErrorCode = "IncorrectNumberOfFilesInPostRequest" // 400: no file
+	CodePreconditionFailed                ErrorCode = "PreconditionFailed"                  // 412: the body is not multipart/form-data
+	CodeRequestTimeTooSkewed              ErrorCode = "RequestTimeTooSkewed"                // 403: x-amz-date too far in the future
+	CodeRequestTimeout                    ErrorCode = "RequestTimeout"                      // 400: the client stopped sending within the server's read timeout
+	CodeIncompleteBody                    ErrorCode = "IncompleteBody"                      // 400: the body ended before the form did
+	CodeMethodNotAllowed                  ErrorCode = "MethodNotAllowed"                    // 405
+	CodeNoSuchBucket                      ErrorCode = "NoSuchBucket"                        // 404
+	CodeNoSuchKey                         ErrorCode = "NoSuchKey"                           // 404
+	CodeKeyTooLong                        ErrorCode = "KeyTooLongError"                     // 400: a key over 1,024 bytes
+	CodeInternalError                     ErrorCode = "InternalError"                       // 500
+	CodeBadDigest                         ErrorCode = "BadDigest"                           // 400: the file does not match its x-amz-checksum-* digest
+	CodeInvalidRequest                    ErrorCode = "InvalidRequest"                      // 400: a checksum algorithm without its digest, a malformed digest
+	CodeSlowDown                          ErrorCode = "SlowDown"                            // 503: too many requests at once
+	CodeAuthorizationQueryParametersError ErrorCode = "AuthorizationQueryParametersError"   // 400: a presigned URL's X-Amz-* parameters are missing or malformed
+	CodeMissingContentLength              ErrorCode = "MissingContentLength"                // 411: a PUT without Content-Length
+	CodeInvalidDigest                     ErrorCode = "InvalidDigest"                       // 400: a Content-MD5 that is not the base64 of 16 bytes
 )
 
 // S3Error is an error as S3 reports it: a code, an HTTP status, a message

@@ -8,6 +8,7 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/postpolicy/postpolicy"
 	"github.com/postpolicy/postpolicy/internal/postform"
@@ -16,14 +17,20 @@ import (
 // Upload is a browser upload that passed every check that can be made
 // before its file is read.
 type Upload struct {
+	// Method is POST for a form from Verifier.Verify or VerifyFields; PUT,
+	// GET or HEAD for a presigned request from Verifier.VerifyPresigned.
+	Method string
 	// Bucket is the bucket the upload was posted to.
 	Bucket string
 	// Key is the object key, with ${filename} replaced.
 	Key string
 	// AccessKeyID is the access key that signed the policy.
 	AccessKeyID string
-	// Policy is the verified, parsed policy.
+	// Policy is the verified, parsed policy of a form; zero for a
+	// presigned request.
 	Policy postpolicy.Policy
+	// Expires is when the policy or the presigned URL expires.
+	Expires time.Time
 	// Fields are the fields received before the file, in order, names as
 	// sent and ${filename} replaced in the values.
 	Fields []postpolicy.Field
@@ -45,6 +52,7 @@ type Upload struct {
 	minSize, maxSize int64
 	sum              checksum
 	file             *fileReader
+	put              *putReader
 }
 
 // Get returns the value of the field named name (compared

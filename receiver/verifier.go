@@ -208,7 +208,7 @@ func (v *Verifier) VerifyFields(ctx context.Context, bucket string, fields []pos
 	}
 
 	// 7. ${filename}.
-	u := &Upload{Bucket: bucket, AccessKeyID: accessKeyID, Policy: pol, Filename: filename}
+	u := &Upload{Method: http.MethodPost, Bucket: bucket, AccessKeyID: accessKeyID, Policy: pol, Expires: pol.Expiration, Filename: filename}
 	u.Fields = ExpandFilename(fields, filename)
 	u.Key, _ = u.Get("key")
 	if u.Key == "" {
