@@ -170,11 +170,13 @@ func TestBrowserUploadVersity(t *testing.T) {
 	}
 	u := uploadFile(t, b, writeFile(t, dir, "big.png", big))
 	checkResult(t, "big.png (oversize)", u, "error", "Refused by the store", "EntityTooLarge")
+	checkRefusedProgress(t, "big.png (oversize)", u)
 	srv.checkAbsent(t, bucket, "users/"+user+"/big.png")
 
 	// 3. Not an image: versitygw answers AccessDenied.
 	u = uploadFile(t, b, writeFile(t, dir, "notes.txt", []byte("not an image\n")))
 	checkResult(t, "notes.txt (text/plain)", u, "error", "Refused by the store", "AccessDenied")
+	checkRefusedProgress(t, "notes.txt (text/plain)", u)
 	srv.checkAbsent(t, bucket, "users/"+user+"/notes.txt")
 
 	// The refusals left the first upload alone.
@@ -182,7 +184,9 @@ func TestBrowserUploadVersity(t *testing.T) {
 }
 
 // TestBrowserUploadEmbedded drives serve's page in headless Chromium
-// against serve's embedded S3 POST endpoint, on the page's own origin.
+// against serve's embedded S3 POST endpoint, on the page's own origin. The
+// objects are read back from the page, with its session: the endpoint
+// lets only their owner read them.
 func TestBrowserUploadEmbedded(t *testing.T) {
 	chrome := requireChrome(t)
 	const bucketName = "e2e-embedded"
@@ -203,7 +207,17 @@ func TestBrowserUploadEmbedded(t *testing.T) {
 	checkProgress(t, u, len(photo))
 	items := listedUploads(t, b, "photo.png")
 	t.Logf("#uploads: %q", items)
-	checkServedObject(t, sp.URL+"/"+bucketName+"/"+key, photo, "image/png")
+	objectURL := sp.URL + "/" + bucketName + "/" + key
+	checkServedObject(t, b, objectURL, photo, "image/png")
+	if link := b.eval(t, `document.querySelector("#uploads li a").href`); link != objectURL {
+		t.Errorf("the list links to %s, want %s", link, objectURL)
+	}
+	// Without the owner's session, the object is not served.
+	if resp, body := httpGet(t, objectURL); resp.StatusCode != http.StatusForbidden || !bytes.Contains(body, []byte("<Code>AccessDenied</Code>")) {
+		t.Errorf("GET %s without a session: %s, want 403 AccessDenied: %.200s", objectURL, resp.Status, body)
+	} else {
+		t.Logf("GET %s without a session: 403 AccessDenied", objectURL)
+	}
 	b.screenshot(t, "browser-embedded-upload")
 
 	big := noisePNG(t, 200, 150, 5)
@@ -212,11 +226,13 @@ func TestBrowserUploadEmbedded(t *testing.T) {
 	}
 	u = uploadFile(t, b, writeFile(t, dir, "big.png", big))
 	checkResult(t, "big.png (oversize)", u, "error", "Refused by the store", "EntityTooLarge")
-	checkServedAbsent(t, sp.URL+"/"+bucketName+"/users/"+user+"/big.png")
+	checkRefusedProgress(t, "big.png (oversize)", u)
+	checkServedAbsent(t, b, sp.URL+"/"+bucketName+"/users/"+user+"/big.png")
 
 	u = uploadFile(t, b, writeFile(t, dir, "notes.txt", []byte("not an image\n")))
 	checkResult(t, "notes.txt (text/plain)", u, "error", "Refused by the store", "AccessDenied")
-	checkServedAbsent(t, sp.URL+"/"+bucketName+"/users/"+user+"/notes.txt")
+	checkRefusedProgress(t, "notes.txt (text/plain)", u)
+	checkServedAbsent(t, b, sp.URL+"/"+bucketName+"/users/"+user+"/notes.txt")
 
 	// serve's request log has the three POSTs and their statuses.
 	log := sp.Stderr.String()
@@ -227,31 +243,33 @@ func TestBrowserUploadEmbedded(t *testing.T) {
 	}
 }
 
-// checkServedObject GETs url and compares the body and Content-Type.
-func checkServedObject(t *testing.T, url string, content []byte, contentType string) {
+// checkServedObject GETs url from the page, as its signed-in user, and
+// compares the body and Content-Type.
+func checkServedObject(t *testing.T, b *browser, url string, content []byte, contentType string) {
 	t.Helper()
-	resp, body := httpGet(t, url)
-	if resp.StatusCode != http.StatusOK {
-		t.Fatalf("GET %s: %s, want 200: %s", url, resp.Status, body)
+	status, body, ct := pageFetch(t, b, url)
+	if status != http.StatusOK {
+		t.Fatalf("GET %s from the page: %d, want 200: %.200s", url, status, body)
 	}
 	if !bytes.Equal(body, content) {
-		t.Errorf("GET %s: %d bytes that differ from the %d uploaded", url, len(body), len(content))
+		t.Errorf("GET %s from the page: %d bytes that differ from the %d uploaded", url, len(body), len(content))
 	}
-	if ct := resp.Header.Get("Content-Type"); ct != contentType {
-		t.Errorf("GET %s: Content-Type %q, want %q", url, ct, contentType)
+	if ct != contentType {
+		t.Errorf("GET %s from the page: Content-Type %q, want %q", url, ct, contentType)
 	}
-	t.Logf("GET %s: 200, %d bytes, identical, Content-Type %s", url, len(body), resp.Header.Get("Content-Type"))
+	t.Logf("GET %s from the page: 200, %d bytes, identical, Content-Type %s", url, len(body), ct)
 }
 
-// checkServedAbsent asserts that GET url answers 404.
-func checkServedAbsent(t *testing.T, url string) {
+// checkServedAbsent asserts that GET url, from the page as its signed-in
+// user (the owner of the key), answers 404.
+func checkServedAbsent(t *testing.T, b *browser, url string) {
 	t.Helper()
-	resp, body := httpGet(t, url)
-	if resp.StatusCode != http.StatusNotFound {
-		t.Errorf("GET %s: %s, want 404 (a refused upload must store nothing): %.200s", url, resp.Status, body)
+	status, body, _ := pageFetch(t, b, url)
+	if status != http.StatusNotFound {
+		t.Errorf("GET %s from the page: %d, want 404 (a refused upload must store nothing): %.200s", url, status, body)
 		return
 	}
-	t.Logf("GET %s: 404, nothing stored", url)
+	t.Logf("GET %s from the page: 404, nothing stored", url)
 }
 
 func httpGet(t *testing.T, url string) (*http.Response, []byte) {

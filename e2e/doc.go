@@ -10,9 +10,11 @@
 // once per test run and started as a subprocess on a loopback port), both
 // against versitygw (serve -endpoint, with the bucket's CORS rule set) and
 // against serve's embedded S3 POST endpoint: sign in, upload with the
-// progress bar reaching 100%, the object read back, an oversize file and a
-// file of the wrong type refused by the store with the page showing its
-// error; and fetch/XMLHttpRequest uploads from a page of another origin,
+// progress bar shown while sending and reaching 100%, the object read back
+// (from the embedded endpoint, with the owner's session only), an oversize
+// file and a file of the wrong type refused by the store with the page
+// showing its error and no progress bar; and fetch/XMLHttpRequest uploads
+// from a page of another origin,
 // with and without a bucket CORS rule. They leave screenshots of the page
 // after a successful upload in $E2E_ARTIFACTS, else in
 // postpolicy-e2e-artifacts in the temporary directory, and log the paths.

@@ -11,8 +11,9 @@ import (
 
 // The helpers here drive the page of "postpolicy serve"
 // (cmd/postpolicy/web) by its element ids: #name and #signin to sign in,
-// #file and #upload to upload, #progress, #result (whose data-state is
-// "busy", "ok" or "error") and #uploads.
+// #file and #upload to upload, #progress (in the row #progress-row, shown
+// only while a file is being sent), #result (whose data-state is "busy",
+// "ok" or "error") and #uploads.
 
 // signIn opens the page at pageURL, signs in as user and waits for the
 // upload form.
@@ -32,15 +33,15 @@ func signIn(t *testing.T, b *browser, pageURL, user string) {
 
 // recorderJS instruments the signed-in page, for the test only: every
 // XMLHttpRequest records its upload progress events and its final status,
-// and every change of the <progress> bar's value or max is recorded, in
-// window.__e2e. Evaluated through the DevTools protocol, it is not subject
+// every change of the <progress> bar's value or max is recorded, and so is
+// each time the bar's row is shown, in window.__e2e. Evaluated through the DevTools protocol, it is not subject
 // to the page's Content-Security-Policy. The wrapper of fetch records the
 // key of each form the page gets from /api/form.
 const recorderJS = `(() => {
   if (window.__e2e) {
     return "already installed";
   }
-  const rec = { xhrs: [], bar: [], forms: [] };
+  const rec = { xhrs: [], bar: [], forms: [], shown: 0 };
   window.__e2e = rec;
   const send = XMLHttpRequest.prototype.send;
   XMLHttpRequest.prototype.send = function (body) {
@@ -55,6 +56,9 @@ const recorderJS = `(() => {
   const bar = document.getElementById("progress");
   new MutationObserver(() => rec.bar.push({ value: bar.value, max: bar.max }))
     .observe(bar, { attributes: true, attributeFilter: ["value", "max"] });
+  const row = bar.closest(".progress");
+  new MutationObserver(() => { if (!row.hidden) { rec.shown++; } })
+    .observe(row, { attributes: true, attributeFilter: ["hidden"] });
   const fetch0 = window.fetch;
   window.fetch = async function (input, init) {
     const resp = await fetch0.call(window, input, init);
@@ -102,8 +106,12 @@ type formRecord struct {
 type pageUpload struct {
 	State string // #result's data-state: "ok" or "error"
 	Text  string // #result's text
-	// Value and Max are the <progress> bar's after the upload.
+	// Value and Max are the <progress> bar's after the upload; Visible
+	// whether its row shows then, and Shown how often it was shown
+	// during the upload.
 	Value, Max float64
+	Visible    bool
+	Shown      int
 	XHRs       []xhrRecord
 	Bar        []barState
 	Forms      []formRecord
@@ -117,7 +125,7 @@ func uploadFile(t *testing.T, b *browser, path string) pageUpload {
 	// Reset the records, and mark #result so that the wait below cannot
 	// see the previous upload's state.
 	b.eval(t, `(() => {
-  window.__e2e.xhrs = []; window.__e2e.bar = []; window.__e2e.forms = [];
+  window.__e2e.xhrs = []; window.__e2e.bar = []; window.__e2e.forms = []; window.__e2e.shown = 0;
   document.getElementById("result").dataset.state = "e2e-waiting";
   return "";
 })()`)
@@ -133,34 +141,42 @@ func uploadFile(t *testing.T, b *browser, path string) pageUpload {
   return s === "ok" || s === "error" ? s : "";
 })()`)
 	var got struct {
-		State string  `json:"state"`
-		Text  string  `json:"text"`
-		Value float64 `json:"value"`
-		Max   float64 `json:"max"`
-		Rec   struct {
+		State   string  `json:"state"`
+		Text    string  `json:"text"`
+		Value   float64 `json:"value"`
+		Max     float64 `json:"max"`
+		Visible bool    `json:"visible"`
+		Rec     struct {
 			XHRs  []xhrRecord  `json:"xhrs"`
 			Bar   []barState   `json:"bar"`
 			Forms []formRecord `json:"forms"`
+			Shown int          `json:"shown"`
 		} `json:"rec"`
 	}
 	b.evalJSON(t, `(() => {
   const r = document.getElementById("result");
   const p = document.getElementById("progress");
-  return JSON.stringify({ state: r.dataset.state, text: r.textContent, value: p.value, max: p.max, rec: window.__e2e });
+  const row = p.closest(".progress");
+  const visible = !row.hidden && getComputedStyle(row).display !== "none";
+  return JSON.stringify({ state: r.dataset.state, text: r.textContent, value: p.value, max: p.max, visible: visible, rec: window.__e2e });
 })()`, &got)
 	return pageUpload{
-		State: got.State, Text: got.Text, Value: got.Value, Max: got.Max,
+		State: got.State, Text: got.Text, Value: got.Value, Max: got.Max, Visible: got.Visible, Shown: got.Rec.Shown,
 		XHRs: got.Rec.XHRs, Bar: got.Rec.Bar, Forms: got.Rec.Forms,
 	}
 }
 
-// checkProgress asserts that the upload's progress bar ended full and that
-// the upload reported progress: at least one computable upload progress
-// event, the last one complete. It logs what was seen.
+// checkProgress asserts that the upload's progress bar was shown while the
+// file was sent, ended full and was hidden once the store answered, and
+// that the upload reported progress: at least one computable upload
+// progress event, the last one complete. It logs what was seen.
 func checkProgress(t *testing.T, u pageUpload, fileSize int) {
 	t.Helper()
 	if u.Max <= 0 || u.Value != u.Max {
 		t.Errorf("progress bar after the upload: value %v of max %v, want full (100%%)", u.Value, u.Max)
+	}
+	if u.Shown == 0 || u.Visible {
+		t.Errorf("progress bar: shown %d time(s) during the upload, visible after it %v; want shown while sending, hidden after", u.Shown, u.Visible)
 	}
 	if len(u.XHRs) != 1 {
 		t.Fatalf("the page made %d XMLHttpRequests for one upload, want 1: %+v", len(u.XHRs), u.XHRs)
@@ -201,4 +217,35 @@ func listedUploads(t *testing.T, b *browser, name string) []string {
 
 func formatRatio(a, b int64) string {
 	return strconv.FormatInt(a, 10) + "/" + strconv.FormatInt(b, 10)
+}
+
+// checkRefusedProgress asserts that after an upload the store refused, the
+// page shows no progress bar, and that its bar is back at zero: a full bar
+// beside the error would say the file got somewhere.
+func checkRefusedProgress(t *testing.T, what string, u pageUpload) {
+	t.Helper()
+	if u.Visible || u.Value != 0 {
+		t.Errorf("%s: after the refusal the progress bar is visible %v at %v of %v; want it hidden and reset to 0", what, u.Visible, u.Value, u.Max)
+	}
+}
+
+// pageFetch GETs url from the page, with the page's session cookie (as
+// following a link does), and returns the status, the body and its
+// Content-Type.
+func pageFetch(t *testing.T, b *browser, url string) (int, []byte, string) {
+	t.Helper()
+	var got struct {
+		Status int    `json:"status"`
+		Body   []byte `json:"body"` // base64, which encoding/json decodes
+		Type   string `json:"type"`
+	}
+	b.evalJSON(t, `(async () => {
+  const resp = await fetch(`+jsString(url)+`, { credentials: "same-origin", cache: "no-store" });
+  let s = "";
+  for (const c of new Uint8Array(await resp.arrayBuffer())) {
+    s += String.fromCharCode(c);
+  }
+  return JSON.stringify({ status: resp.status, body: btoa(s), type: resp.headers.get("Content-Type") });
+})()`, &got)
+	return got.Status, got.Body, got.Type
 }

@@ -205,7 +205,7 @@ func TestErrorsAndCORS(t *testing.T) {
 	}
 	resp.Body.Close()
 	got := []string{resp.Status, resp.Header.Get("Access-Control-Allow-Origin"), resp.Header.Get("Access-Control-Allow-Methods"), resp.Header.Get("Access-Control-Allow-Headers")}
-	if diff := cmp.Diff([]string{"200 OK", "*", "GET, HEAD, POST", "x-requested-with"}, got); diff != "" {
+	if diff := cmp.Diff([]string{"200 OK", "*", "POST", "x-requested-with"}, got); diff != "" {
 		t.Errorf("preflight (-want +got):\n%s", diff)
 	}
 }
@@ -278,5 +278,104 @@ func TestConcurrentUploads(t *testing.T) {
 	}
 	if got := len(srv.Store.Keys(postpolicytest.DefaultBucket)); got != n/2 {
 		t.Errorf("%d objects stored, want %d", got, n/2)
+	}
+}
+
+// TestCORSOnlyForUploads checks that the Server lets pages of any origin
+// upload and read the upload's answer, and no page of another origin read
+// an object: GET and HEAD answers carry no CORS header, and a preflight
+// for them is refused.
+func TestCORSOnlyForUploads(t *testing.T) {
+	srv := postpolicytest.NewServer("uploads")
+	defer srv.Close()
+	form := sign(t, srv.Signer(), postpolicy.Bucket("uploads"), postpolicy.Key("k.txt"))
+	resp, body := post(t, srv, form, nil, "k.txt", "hello")
+	if resp.StatusCode != http.StatusNoContent || resp.Header.Get("Access-Control-Allow-Origin") != "*" {
+		t.Fatalf("upload from another origin: %s, Access-Control-Allow-Origin %q: %s", resp.Status, resp.Header.Get("Access-Control-Allow-Origin"), body)
+	}
+	for _, method := range []string{http.MethodGet, http.MethodHead} {
+		req, _ := http.NewRequest(method, srv.URL+"/uploads/k.txt", nil)
+		req.Header.Set("Origin", "https://evil.example")
+		resp, err := srv.Client().Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusOK {
+			t.Errorf("%s: %s", method, resp.Status)
+		}
+		for _, h := range []string{"Access-Control-Allow-Origin", "Access-Control-Expose-Headers"} {
+			if v := resp.Header.Get(h); v != "" {
+				t.Errorf("%s from another origin: %s %q", method, h, v)
+			}
+		}
+	}
+	req, _ := http.NewRequest(http.MethodOptions, srv.URL+"/uploads/k.txt", nil)
+	req.Header.Set("Origin", "https://evil.example")
+	req.Header.Set("Access-Control-Request-Method", "GET")
+	resp, err := srv.Client().Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode == http.StatusOK || resp.Header.Get("Access-Control-Allow-Origin") != "" {
+		t.Errorf("preflight of a GET: %s, Access-Control-Allow-Origin %q; want it refused", resp.Status, resp.Header.Get("Access-Control-Allow-Origin"))
+	}
+}
+
+// TestLocationDotSegments posts a key with ".." segments, which S3 stores
+// as it is: the 201 answer's Location (header and PostResponse) must be a
+// URL that a browser, which removes dot segments, still resolves to that
+// object; a 303 redirect carries the key in its query, untouched.
+func TestLocationDotSegments(t *testing.T) {
+	srv := postpolicytest.NewServer("uploads")
+	defer srv.Close()
+	const key = "user-42/../../other/x.txt"
+	for _, tc := range []struct {
+		name string
+		cond postpolicy.Condition
+	}{
+		{"201", postpolicy.SuccessActionStatus(http.StatusCreated)},
+		{"303", postpolicy.SuccessActionRedirect("https://app.example/done")},
+	} {
+		form := sign(t, srv.Signer(), postpolicy.Bucket("uploads"), postpolicy.KeyPrefix("user-42/"), tc.cond)
+		resp, body := post(t, srv, form, []postpolicy.Field{{Name: "key", Value: key}}, "x.txt", "hello")
+		loc := resp.Header.Get("Location")
+		if tc.name == "303" {
+			u, err := url.Parse(loc)
+			if err != nil || resp.StatusCode != http.StatusSeeOther {
+				t.Fatalf("303: %s %q %v", resp.Status, loc, err)
+			}
+			base, _ := url.Parse("https://app.example/")
+			if got := base.ResolveReference(u).Query().Get("key"); got != key {
+				t.Errorf("the redirect's key, resolved: %q, want %q", got, key)
+			}
+			continue
+		}
+		var pr struct{ Location string }
+		if err := xml.Unmarshal([]byte(body), &pr); err != nil || resp.StatusCode != http.StatusCreated {
+			t.Fatalf("201: %s %s", resp.Status, body)
+		}
+		for what, link := range map[string]string{"Location header": loc, "PostResponse Location": pr.Location} {
+			ref, err := url.Parse(link)
+			if err != nil {
+				t.Fatalf("%s %q: %v", what, link, err)
+			}
+			base, _ := url.Parse(srv.URL + "/")
+			u := base.ResolveReference(ref)
+			if u.Path != "/uploads/"+key {
+				t.Errorf("%s %q resolves to the path %q, want /uploads/%s", what, link, u.Path, key)
+			}
+			req, _ := http.NewRequest(http.MethodGet, u.String(), nil)
+			resp, err := srv.Client().Do(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			b, _ := io.ReadAll(resp.Body)
+			resp.Body.Close()
+			if resp.StatusCode != http.StatusOK || string(b) != "hello" {
+				t.Errorf("%s %q: GET %s answers %s %q", what, link, u, resp.Status, b)
+			}
+		}
 	}
 }

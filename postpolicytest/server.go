@@ -51,7 +51,9 @@ type Server struct {
 //
 // Buckets are reachable path-style (URL/BUCKET) and virtual-hosted style
 // (http://BUCKET.localhost:PORT/, which browsers resolve to the loopback
-// address; Go clients can use Client).
+// address; Go clients can use Client). Pages of any origin may upload with
+// fetch or XMLHttpRequest and read the answer (CORS); no page of another
+// origin can read an object back.
 func NewServer(buckets ...string) *Server {
 	if len(buckets) == 0 {
 		buckets = []string{DefaultBucket}
@@ -66,7 +68,10 @@ func NewServer(buckets ...string) *Server {
 		},
 	}
 	s.Verifier = &receiver.Verifier{Lookup: receiver.StaticCredentials(s.Credentials), Region: s.Region}
-	s.srv = httptest.NewServer(&receiver.Handler{Verifier: s.Verifier, Store: s.Store, Buckets: buckets, BaseHost: "localhost"})
+	// Pages of any origin may upload (a test's page is seldom on the
+	// server's origin) and read the upload's answer; as with any
+	// receiver.Handler, GET and HEAD answers carry no CORS header.
+	s.srv = httptest.NewServer(&receiver.Handler{Verifier: s.Verifier, Store: s.Store, Buckets: buckets, BaseHost: "localhost", CORSOrigins: []string{"*"}})
 	s.URL = s.srv.URL
 	return s
 }

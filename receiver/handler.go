@@ -45,9 +45,15 @@ type Store interface {
 // Handler is an S3 browser-upload endpoint: POST /BUCKET with a
 // multipart/form-data body is verified by Verifier, with S3's semantics and
 // answers, and stored in Store; GET and HEAD /BUCKET/KEY read objects back;
-// OPTIONS answers CORS preflight requests so pages can upload with fetch.
-// Requests name the bucket path-style (http://HOST/BUCKET/KEY) or, when
-// BaseHost is set, virtual-hosted style (http://BUCKET.BaseHost/KEY).
+// OPTIONS answers the CORS preflight of an upload from a page of an origin
+// in CORSOrigins. Requests name the bucket path-style
+// (http://HOST/BUCKET/KEY) or, when BaseHost is set, virtual-hosted style
+// (http://BUCKET.BaseHost/KEY); the key is the request's path decoded, so
+// EscapeKey(key) is the path that names it.
+//
+// A Handler does not control who reads an object: any client that can
+// reach it may GET any key. A server that keeps objects private checks the
+// request before passing a GET or HEAD to the Handler.
 type Handler struct {
 	// Verifier checks every upload. Required.
 	Verifier *Verifier
@@ -59,6 +65,20 @@ type Handler struct {
 	// BaseHost, when set, enables virtual-hosted-style requests: a Host of
 	// BUCKET.BaseHost (any port) names BUCKET.
 	BaseHost string
+	// CORSOrigins are the origins whose pages may upload with fetch or
+	// XMLHttpRequest and read the answer, as a bucket's CORS rule allowing
+	// POST from them does on S3 ("Using cross-origin resource sharing
+	// (CORS)", https://docs.aws.amazon.com/AmazonS3/latest/userguide/cors.html):
+	// each an origin as browsers send it in the Origin header
+	// (https://app.example, http://127.0.0.1:8080), or "*" for any origin.
+	// They apply to uploads (POST, whose answers then expose ETag and
+	// Location) and to their preflight (OPTIONS /BUCKET with
+	// Access-Control-Request-Method: POST), never to GET or HEAD: no page of
+	// another origin can read an object through the Handler. Empty, the
+	// default, the Handler sends no CORS header and refuses every
+	// preflight, as S3 does for a bucket without a CORS configuration; a
+	// page on the Handler's own origin needs none.
+	CORSOrigins []string
 	// DrainLimit is how much of a refused upload's body the handler reads
 	// and discards after answering, so that a browser still sending the
 	// file reads S3's error instead of a reset connection; 0 means 64 MiB,
@@ -99,22 +119,17 @@ func (h *Handler) route(r *http.Request) (bucket, key string, virtual bool) {
 
 // ServeHTTP answers one request.
 func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	setCORS(w, r)
-	if r.Method == http.MethodOptions {
-		// A CORS preflight: allow what a page's upload or read sends.
-		hdr := w.Header()
-		hdr.Set("Access-Control-Allow-Methods", "GET, HEAD, POST")
-		if req := r.Header.Get("Access-Control-Request-Headers"); req != "" {
-			hdr.Set("Access-Control-Allow-Headers", req)
-		}
-		hdr.Set("Access-Control-Max-Age", "600")
-		w.WriteHeader(http.StatusOK)
-		return
-	}
 	bucket, key, virtual := h.route(r)
+	if r.Method == http.MethodPost {
+		h.allowUploadOrigin(w, r)
+	}
 	if bucket == "" || !h.hasBucket(bucket) {
 		WriteError(w, &S3Error{Code: CodeNoSuchBucket, Status: http.StatusNotFound,
 			Message: "The specified bucket does not exist", Extra: []postpolicy.Field{{Name: "BucketName", Value: bucket}}})
+		return
+	}
+	if r.Method == http.MethodOptions {
+		h.preflight(w, r, key)
 		return
 	}
 	switch {
@@ -144,14 +159,64 @@ func resourceType(key string) string {
 	return "OBJECT"
 }
 
-// setCORS lets any origin read the answers, including the ETag and
-// Location headers a page may want after an upload.
-func setCORS(w http.ResponseWriter, r *http.Request) {
-	if origin := r.Header.Get("Origin"); origin != "" {
-		h := w.Header()
-		h.Set("Access-Control-Allow-Origin", "*")
-		h.Set("Access-Control-Expose-Headers", "ETag, Location")
+// corsOrigin returns the Access-Control-Allow-Origin value for a request
+// from origin, and whether CORSOrigins allow it: origin itself when it is
+// listed, "*" when any origin is.
+func (h *Handler) corsOrigin(origin string) (string, bool) {
+	if origin == "" {
+		return "", false
 	}
+	anyOrigin := false
+	for _, o := range h.CORSOrigins {
+		switch o {
+		case origin:
+			return origin, true
+		case "*":
+			anyOrigin = true
+		}
+	}
+	if anyOrigin {
+		return "*", true
+	}
+	return "", false
+}
+
+// allowUploadOrigin lets the page of an allowed origin read the answer to
+// its upload, with the ETag and Location headers it may want.
+func (h *Handler) allowUploadOrigin(w http.ResponseWriter, r *http.Request) {
+	if len(h.CORSOrigins) == 0 {
+		return
+	}
+	hdr := w.Header()
+	hdr.Add("Vary", "Origin")
+	if allow, ok := h.corsOrigin(r.Header.Get("Origin")); ok {
+		hdr.Set("Access-Control-Allow-Origin", allow)
+		hdr.Set("Access-Control-Expose-Headers", "ETag, Location")
+	}
+}
+
+// preflight answers an OPTIONS request: the CORS preflight of an upload
+// (to the bucket, not a key) from an allowed origin is allowed, with
+// whatever headers the page asks to send; anything else is refused with
+// S3's 403.
+func (h *Handler) preflight(w http.ResponseWriter, r *http.Request, key string) {
+	hdr := w.Header()
+	if len(h.CORSOrigins) > 0 {
+		hdr.Add("Vary", "Origin, Access-Control-Request-Method, Access-Control-Request-Headers")
+	}
+	allow, ok := h.corsOrigin(r.Header.Get("Origin"))
+	if !ok || key != "" || r.Header.Get("Access-Control-Request-Method") != http.MethodPost {
+		WriteError(w, &S3Error{Code: CodeAccessDenied, Status: http.StatusForbidden,
+			Message: "CORSResponse: This CORS request is not allowed."})
+		return
+	}
+	hdr.Set("Access-Control-Allow-Origin", allow)
+	hdr.Set("Access-Control-Allow-Methods", "POST")
+	if req := r.Header.Get("Access-Control-Request-Headers"); req != "" {
+		hdr.Set("Access-Control-Allow-Headers", req)
+	}
+	hdr.Set("Access-Control-Max-Age", "600")
+	w.WriteHeader(http.StatusOK)
 }
 
 func (h *Handler) post(w http.ResponseWriter, r *http.Request, bucket string, virtual bool) {
@@ -184,17 +249,42 @@ func (h *Handler) writeError(w http.ResponseWriter, r *http.Request, err error) 
 	WriteError(w, err)
 }
 
-// objectURL returns the URL of bucket/key on the server r was sent to.
+// objectURL returns the URL of bucket/key on the server r was sent to,
+// its path escaped by EscapeKey.
 func objectURL(r *http.Request, bucket, key string, virtual bool) string {
 	scheme := "http"
 	if r.TLS != nil {
 		scheme = "https"
 	}
-	path := "/" + bucket + "/" + key
-	if virtual {
-		path = "/" + key
+	path, raw := "/"+key, "/"+EscapeKey(key)
+	if !virtual {
+		path, raw = "/"+bucket+path, "/"+url.PathEscape(bucket)+raw
 	}
-	return (&url.URL{Scheme: scheme, Host: r.Host, Path: path}).String()
+	return (&url.URL{Scheme: scheme, Host: r.Host, Path: path, RawPath: raw}).String()
+}
+
+// EscapeKey returns key escaped for the path of an object's URL, the path
+// a Handler maps back to key: http://HOST/BUCKET/ + EscapeKey(key), or
+// http://BUCKET.HOST/ + EscapeKey(key). Each segment is escaped as
+// url.PathEscape does. A key with a "." or ".." segment has its slashes
+// escaped too, as %2F: browsers and URL libraries remove dot segments from
+// a path before they send it (RFC 3986, section 5.2.4; the WHATWG URL
+// standard, https://url.spec.whatwg.org/#path-state, also removes "%2e"
+// and "%2e%2e"), so a link to the key "users/alice/../../users/bob/x",
+// which S3 stores as it is, would lead to "users/bob/x"; as one segment,
+// with no dot segment, it leads to its own object. The keys "." and ".."
+// have no such path: no URL can name them.
+func EscapeKey(key string) string {
+	segments := strings.Split(key, "/")
+	for _, seg := range segments {
+		if seg == "." || seg == ".." {
+			return url.PathEscape(key)
+		}
+	}
+	for i, seg := range segments {
+		segments[i] = url.PathEscape(seg)
+	}
+	return strings.Join(segments, "/")
 }
 
 func (h *Handler) get(w http.ResponseWriter, r *http.Request, bucket, key string) {

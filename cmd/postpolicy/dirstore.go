@@ -10,11 +10,12 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"io/fs"
+	"math"
 	"net/http"
 	"os"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -43,25 +44,57 @@ import (
 // temporary files in the bucket's directory, syncs them, renames the
 // content to a fresh name and then the metadata over the old metadata:
 // that last rename is the commit, and the previous content file is removed
-// after it. A failed write (the body broke content-length-range, the
-// client went away, the disk is full) removes its temporary files before
-// Put returns. A crash leaves at most temporary files and a content file
-// no metadata names; newDirStore removes both, but never the content of a
-// key whose metadata file it cannot read. Reads and commits are ordered by
-// a lock, so a reader never opens a content file that a commit is
-// removing.
+// after it. A failed write (the body broke content-length-range or a
+// quota, the client went away, the disk is full) removes its temporary
+// files before Put returns. A crash leaves at most temporary files and a
+// content file no metadata names; newDirStore removes both, but never the
+// content of a key whose metadata file it cannot read.
+//
+// The metadata of every object is also kept in memory, in an index that
+// newDirStore loads and each commit updates: Get and List read it, not
+// the metadata files, so listing a user's objects takes time in the
+// number of that user's objects, not of all the objects. Reads, commits
+// and the index are ordered by a lock, held only for map and slice
+// operations (and, by Get, the opening of a content file), so that a
+// reader never opens a content file that a commit is removing, and a List
+// never holds up a commit for long.
+//
+// The store counts the bytes each owner (the user of a key under
+// users/NAME/, see keyOwner) and the whole store keep, and refuses an
+// upload as it streams once it would take its owner over userQuota or the
+// store over dataQuota, counting the bytes of uploads in progress. An
+// object being replaced counts until its replacement is committed, since
+// a failed replacement keeps it.
 //
 // Temporary files are removed at start without asking whose they are, so
 // two processes must not share a data directory.
 type dirStore struct {
 	root    string
 	buckets map[string]string // bucket name → its directory
-	mu      sync.RWMutex
 	now     func() time.Time
+
+	mu    sync.RWMutex
+	index map[string]*bucketIndex // bucket name → its objects; guarded by mu
+
+	// userQuota and dataQuota are the most an owner and the whole store
+	// may keep, in bytes; 0 means no limit. Set them before use.
+	userQuota, dataQuota int64
+
+	qmu          sync.Mutex       // guards the counts below; taken after mu, never before
+	used         map[string]int64 // owner → bytes of its committed objects
+	usedTotal    int64
+	pending      map[string]int64 // owner → bytes read by its uploads in progress
+	pendingTotal int64
 
 	// wrapWriter, when set, wraps the writer of every temporary file:
 	// tests use it to fail writes as a full disk does.
 	wrapWriter func(io.Writer) io.Writer
+}
+
+// bucketIndex is the in-memory index of a bucket's objects.
+type bucketIndex struct {
+	keys    []string              // sorted
+	objects map[string]objectMeta // key → its metadata, never changed once stored
 }
 
 // objectMeta is the JSON metadata file of an object.
@@ -89,15 +122,17 @@ const (
 )
 
 // newDirStore opens (creating them when needed) the directories of buckets
-// under root, and removes what an interrupted write left in them:
-// temporary files, and content files that no metadata names. It touches
-// nothing else under root. It returns how many files it removed.
+// under root, loads the index of their objects, and removes what an
+// interrupted write left in them: temporary files, and content files that
+// no metadata names. It touches nothing else under root. It returns how
+// many files it removed.
 func newDirStore(root string, buckets ...string) (*dirStore, int, error) {
 	abs, err := filepath.Abs(root)
 	if err != nil {
 		return nil, 0, err
 	}
-	s := &dirStore{root: abs, buckets: make(map[string]string), now: time.Now}
+	s := &dirStore{root: abs, buckets: make(map[string]string), index: make(map[string]*bucketIndex), now: time.Now,
+		used: make(map[string]int64), pending: make(map[string]int64)}
 	removed := 0
 	for _, b := range buckets {
 		if !storeBucketName(b) {
@@ -107,12 +142,17 @@ func newDirStore(root string, buckets ...string) (*dirStore, int, error) {
 		if err := os.MkdirAll(dir, 0o700); err != nil {
 			return nil, 0, err
 		}
-		n, err := cleanBucketDir(dir)
+		idx, n, err := loadBucketDir(dir)
 		removed += n
 		if err != nil {
 			return nil, removed, err
 		}
 		s.buckets[b] = dir
+		s.index[b] = idx
+		for _, m := range idx.objects {
+			s.used[keyOwner(m.Key)] += m.Size
+			s.usedTotal += m.Size
+		}
 	}
 	return s, removed, nil
 }
@@ -132,16 +172,18 @@ func storeBucketName(b string) bool {
 	return b[0] != '.' && b[0] != '-' && b[len(b)-1] != '.' && b[len(b)-1] != '-'
 }
 
-// cleanBucketDir removes temporary files and unreferenced content files
-// from dir. A content file is unreferenced when no metadata file of its
-// key exists, or when that metadata file names another content file; when
-// the metadata file exists but cannot be read, the key's content files are
-// kept, since they may be the only copy of a committed object.
-func cleanBucketDir(dir string) (int, error) {
+// loadBucketDir reads the metadata files of dir into an index, and
+// removes temporary files and unreferenced content files. A content file
+// is unreferenced when no metadata file of its key exists, or when that
+// metadata file names another content file; when the metadata file exists
+// but cannot be read, the key's content files are kept, since they may be
+// the only copy of a committed object (which the index then lacks).
+func loadBucketDir(dir string) (*bucketIndex, int, error) {
 	entries, err := os.ReadDir(dir)
 	if err != nil {
-		return 0, err
+		return nil, 0, err
 	}
+	idx := &bucketIndex{objects: make(map[string]objectMeta)}
 	referenced := make(map[string]bool)
 	unreadable := make(map[string]bool) // key hashes whose metadata could not be read
 	var data []string
@@ -152,12 +194,14 @@ func cleanBucketDir(dir string) (int, error) {
 		switch {
 		case strings.HasPrefix(name, tmpPrefix) && e.Type().IsRegular():
 			if err := os.Remove(filepath.Join(dir, name)); err != nil {
-				return removed, err
+				return nil, removed, err
 			}
 			removed++
 		case isMeta && isHashName(hash):
 			if m, err := readMeta(dir, hash); err == nil {
 				referenced[m.Data] = true
+				idx.objects[m.Key] = m
+				idx.keys = append(idx.keys, m.Key)
 			} else {
 				unreadable[hash] = true
 			}
@@ -165,17 +209,18 @@ func cleanBucketDir(dir string) (int, error) {
 			data = append(data, name)
 		}
 	}
+	slices.Sort(idx.keys)
 	for _, name := range data {
 		hash, _, _ := strings.Cut(name, "-")
 		if referenced[name] || unreadable[hash] {
 			continue
 		}
 		if err := os.Remove(filepath.Join(dir, name)); err != nil {
-			return removed, err
+			return nil, removed, err
 		}
 		removed++
 	}
-	return removed, nil
+	return idx, removed, nil
 }
 
 // keyHash returns the hex SHA-256 of key, the base of its file names.
@@ -295,7 +340,7 @@ var errKeyNotUTF8 = &receiver.S3Error{Code: receiver.CodeInvalidArgument, Status
 // Put reads body to its end into a temporary file and commits the object
 // only if that succeeds; otherwise it removes what it wrote and returns the
 // error (for an upload that broke content-length-range, the *S3Error the
-// Verifier's reader returned).
+// Verifier's reader returned; for one over a quota, quotaError's).
 func (s *dirStore) Put(ctx context.Context, bucket, key string, info receiver.ObjectInfo, body io.Reader) (receiver.ObjectInfo, error) {
 	dir, err := s.dir(bucket)
 	if err != nil {
@@ -307,11 +352,17 @@ func (s *dirStore) Put(ctx context.Context, bucket, key string, info receiver.Ob
 	case !utf8.ValidString(key):
 		return receiver.ObjectInfo{}, errKeyNotUTF8
 	}
-	dataTmp, size, sum, err := s.writeTemp(dir, body)
+	quota := &quotaReader{r: body, s: s, owner: keyOwner(key)}
+	committed := false
+	defer func() {
+		if !committed {
+			s.release(quota.owner, quota.n)
+		}
+	}()
+	dataTmp, size, sum, err := s.writeTemp(dir, quota)
 	if err != nil {
 		return receiver.ObjectInfo{}, err
 	}
-	committed := false
 	defer func() {
 		if !committed {
 			os.Remove(dataTmp)
@@ -349,7 +400,7 @@ func (s *dirStore) Put(ctx context.Context, bucket, key string, info receiver.Ob
 		}
 	}()
 
-	if err := s.commit(dir, hash, dataTmp, metaTmp, m.Data); err != nil {
+	if err := s.commit(bucket, dir, hash, dataTmp, metaTmp, m, quota.n); err != nil {
 		return receiver.ObjectInfo{}, err
 	}
 	committed = true
@@ -360,24 +411,43 @@ func (s *dirStore) Put(ctx context.Context, bucket, key string, info receiver.Ob
 }
 
 // commit renames the content file into place, then the metadata over the
-// key's old metadata (the commit itself), and removes the old content
-// file. On error nothing is committed and the content file is removed.
-func (s *dirStore) commit(dir, hash, dataTmp, metaTmp, data string) error {
+// key's old metadata (the commit itself), removes the old content file,
+// and updates the index and the counts: the object's bytes, reserved while
+// it streamed, become its owner's. On error nothing is committed and the
+// content file is removed.
+func (s *dirStore) commit(bucket, dir, hash, dataTmp, metaTmp string, m objectMeta, reserved int64) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	dataPath := filepath.Join(dir, data)
+	dataPath := filepath.Join(dir, m.Data)
 	if err := os.Rename(dataTmp, dataPath); err != nil {
 		return err
 	}
-	old, oldErr := readMeta(dir, hash)
 	if err := os.Rename(metaTmp, filepath.Join(dir, hash+metaSuffix)); err != nil {
 		os.Remove(dataPath)
 		return err
 	}
-	if oldErr == nil && old.Data != data {
+	idx := s.index[bucket]
+	old, replaced := idx.objects[m.Key]
+	if replaced && old.Data != m.Data {
 		// Best effort: what is left is removed at the next start.
 		os.Remove(filepath.Join(dir, old.Data))
 	}
+	if !replaced {
+		i, _ := slices.BinarySearch(idx.keys, m.Key)
+		idx.keys = slices.Insert(idx.keys, i, m.Key)
+	}
+	idx.objects[m.Key] = m
+
+	owner := keyOwner(m.Key)
+	s.qmu.Lock()
+	defer s.qmu.Unlock()
+	s.pending[owner] -= reserved
+	s.pendingTotal -= reserved
+	if s.pending[owner] == 0 {
+		delete(s.pending, owner)
+	}
+	s.used[owner] += m.Size - old.Size // old is zero when !replaced
+	s.usedTotal += m.Size - old.Size
 	return nil
 }
 
@@ -396,17 +466,10 @@ func (s *dirStore) Get(_ context.Context, bucket, key string) (receiver.ObjectIn
 	if err != nil {
 		return receiver.ObjectInfo{}, nil, err
 	}
-	hash := keyHash(key)
 	s.mu.RLock()
 	defer s.mu.RUnlock()
-	m, err := readMeta(dir, hash)
-	if errors.Is(err, fs.ErrNotExist) {
-		return receiver.ObjectInfo{}, nil, receiver.ErrNoSuchKey
-	}
-	if err != nil {
-		return receiver.ObjectInfo{}, nil, err
-	}
-	if m.Key != key {
+	m, ok := s.index[bucket].objects[key]
+	if !ok {
 		return receiver.ObjectInfo{}, nil, receiver.ErrNoSuchKey
 	}
 	f, err := os.Open(filepath.Join(dir, m.Data))
@@ -417,31 +480,108 @@ func (s *dirStore) Get(_ context.Context, bucket, key string) (receiver.ObjectIn
 }
 
 // List returns the objects of bucket whose keys start with prefix, sorted
-// by key. It reads every metadata file of the bucket: it is meant for the
-// few objects of a demo.
+// by key, from the index: it reads no file, and holds the lock only to
+// copy the entries it returns.
 func (s *dirStore) List(bucket, prefix string) ([]storedObject, error) {
-	dir, err := s.dir(bucket)
-	if err != nil {
+	if _, err := s.dir(bucket); err != nil {
 		return nil, err
 	}
 	s.mu.RLock()
-	defer s.mu.RUnlock()
-	entries, err := os.ReadDir(dir)
-	if err != nil {
-		return nil, err
+	idx := s.index[bucket]
+	i, _ := slices.BinarySearch(idx.keys, prefix)
+	var metas []objectMeta
+	for ; i < len(idx.keys) && strings.HasPrefix(idx.keys[i], prefix); i++ {
+		metas = append(metas, idx.objects[idx.keys[i]])
 	}
-	var out []storedObject
-	for _, e := range entries {
-		hash, ok := strings.CutSuffix(e.Name(), metaSuffix)
-		if !ok || !isHashName(hash) {
-			continue
-		}
-		m, err := readMeta(dir, hash)
-		if err != nil || !strings.HasPrefix(m.Key, prefix) {
-			continue
-		}
-		out = append(out, storedObject{Key: m.Key, ObjectInfo: m.info()})
+	s.mu.RUnlock()
+	out := make([]storedObject, len(metas))
+	for i, m := range metas {
+		out[i] = storedObject{Key: m.Key, ObjectInfo: m.info()}
 	}
-	slices.SortFunc(out, func(a, b storedObject) int { return strings.Compare(a.Key, b.Key) })
 	return out, nil
+}
+
+// usage returns how many objects the store keeps, and their bytes.
+func (s *dirStore) usage() (objects int, bytes int64) {
+	s.mu.RLock()
+	for _, idx := range s.index {
+		objects += len(idx.keys)
+	}
+	s.mu.RUnlock()
+	s.qmu.Lock()
+	defer s.qmu.Unlock()
+	return objects, s.usedTotal
+}
+
+// quotaReader counts, against the store's quotas, the bytes it reads from
+// an upload's body for owner, and fails the read that would take the owner
+// or the store over its quota.
+type quotaReader struct {
+	r     io.Reader
+	s     *dirStore
+	owner string
+	n     int64 // bytes read and reserved
+}
+
+func (q *quotaReader) Read(p []byte) (int, error) {
+	n, err := q.r.Read(p)
+	if n > 0 {
+		if qerr := q.s.reserve(q.owner, int64(n), q.n); qerr != nil {
+			return 0, qerr
+		}
+		q.n += int64(n)
+	}
+	return n, err
+}
+
+// reserve counts n more bytes of an upload of owner that holds mine bytes
+// already, or returns quotaError when they would take the owner or the
+// store over its quota, with the bytes of the uploads in progress counted.
+func (s *dirStore) reserve(owner string, n, mine int64) error {
+	s.qmu.Lock()
+	defer s.qmu.Unlock()
+	left, msg := int64(math.MaxInt64), ""
+	if s.userQuota > 0 {
+		left, msg = s.userQuota-s.used[owner]-s.pending[owner], "Your proposed upload exceeds the storage left in your quota"
+	}
+	if dataLeft := s.dataQuota - s.usedTotal - s.pendingTotal; s.dataQuota > 0 && dataLeft < left {
+		left, msg = dataLeft, "Your proposed upload exceeds the storage left on this server"
+	}
+	if n > left {
+		return quotaError(mine+n, mine+max(left, 0), msg)
+	}
+	s.pending[owner] += n
+	s.pendingTotal += n
+	return nil
+}
+
+// release gives back the n bytes an upload of owner reserved and did not
+// commit.
+func (s *dirStore) release(owner string, n int64) {
+	if n == 0 {
+		return
+	}
+	s.qmu.Lock()
+	defer s.qmu.Unlock()
+	s.pending[owner] -= n
+	s.pendingTotal -= n
+	if s.pending[owner] == 0 {
+		delete(s.pending, owner)
+	}
+}
+
+// quotaError is the answer to an upload over a quota: 400 EntityTooLarge,
+// with ProposedSize the bytes read so far (a lower bound of the file's
+// size, as for content-length-range) and MaxSizeAllowed the room the
+// upload had. S3 has no storage quota of its own to copy; EntityTooLarge
+// is its answer to a file larger than may be stored, which browsers'
+// pages and SDKs already show (the demo page prints MaxSizeAllowed as
+// "the limit"), where AccessDenied would send the user looking for a
+// fault in the policy or the credentials.
+func quotaError(proposed, allowed int64, msg string) *receiver.S3Error {
+	return &receiver.S3Error{Code: receiver.CodeEntityTooLarge, Status: http.StatusBadRequest, Message: msg,
+		Extra: []postpolicy.Field{
+			{Name: "ProposedSize", Value: strconv.FormatInt(proposed, 10)},
+			{Name: "MaxSizeAllowed", Value: strconv.FormatInt(allowed, 10)},
+		}}
 }

@@ -4,7 +4,9 @@ import (
 	"context"
 	"crypto/md5"
 	"encoding/hex"
+	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"io/fs"
 	"os"
@@ -384,7 +386,10 @@ func TestDirStoreBucketNames(t *testing.T) {
 }
 
 // TestDirStoreTamperedMetadata checks that a metadata file naming a
-// content file other than its own is not followed.
+// content file other than its own is not followed: a store opened on it
+// leaves the object out of its index (Get and List do not see it), and a
+// store opened before goes on serving the object as committed, from its
+// index.
 func TestDirStoreTamperedMetadata(t *testing.T) {
 	s, root := openStore(t)
 	put(t, s, "k", "content")
@@ -399,11 +404,18 @@ func TestDirStoreTamperedMetadata(t *testing.T) {
 		if err := os.WriteFile(meta, []byte(tampered), 0o600); err != nil {
 			t.Fatal(err)
 		}
-		if _, body, err := get(t, s, "k"); err == nil {
+		reopened, _, err := newDirStore(root, "uploads")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, body, err := get(t, reopened, "k"); err == nil {
 			t.Errorf("data %q: Get read %q", data, body)
 		}
-		if list, _ := s.List("uploads", ""); len(list) != 0 {
+		if list, _ := reopened.List("uploads", ""); len(list) != 0 {
 			t.Errorf("data %q: List shows %v", data, list)
+		}
+		if _, body, err := get(t, s, "k"); err != nil || body != "content" {
+			t.Errorf("data %q: the store opened before reads %q, %v; want the object as committed", data, body, err)
 		}
 		os.WriteFile(meta, b, 0o600)
 	}
@@ -526,5 +538,162 @@ func TestDirStoreKeepsUnreadableMetadata(t *testing.T) {
 	}
 	if diff := cmp.Diff(before, filesUnder(t, root)); diff != "" {
 		t.Errorf("reopening changed the files (-before +after):\n%s", diff)
+	}
+}
+
+// writeObjects writes n objects of content "x" into the bucket directory
+// dir as Put lays them out (users/uI/fJ, I from 0 to 9), without Put's
+// syncs, to fill a store quickly.
+func writeObjects(t testing.TB, dir string, n int) {
+	t.Helper()
+	for i := range n {
+		key := fmt.Sprintf("users/u%d/f%06d.png", i%10, i)
+		hash := keyHash(key)
+		m := objectMeta{Key: key, Data: hash + "-0123456789abcdef" + dataSuffix, ContentType: "image/png", Size: 1, ETag: "9dd4e461268c8034f5c8564e155c67a6", LastModified: time.Unix(1700000000, 0).UTC()}
+		b, _ := json.Marshal(m)
+		if err := os.WriteFile(filepath.Join(dir, hash+metaSuffix), b, 0o600); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(dir, m.Data), []byte("x"), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+// TestDirStoreListFromIndex checks that List answers from the index the
+// store loads at start and keeps at each commit, not from the files: with
+// every metadata file gone from the disk, it still lists each object, in
+// key order.
+func TestDirStoreListFromIndex(t *testing.T) {
+	_, root := openStore(t)
+	dir := filepath.Join(root, "uploads")
+	writeObjects(t, dir, 300)
+	s, _, err := newDirStore(root, "uploads")
+	if err != nil {
+		t.Fatal(err)
+	}
+	put(t, s, "users/u3/late.png", "y")
+	metas, _ := filepath.Glob(filepath.Join(dir, "*"+metaSuffix))
+	if len(metas) != 301 {
+		t.Fatalf("%d metadata files, want 301", len(metas))
+	}
+	for _, m := range metas {
+		os.Remove(m)
+	}
+	list, err := s.List("uploads", "users/u3/")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var want, got []string
+	for i := 3; i < 300; i += 10 {
+		want = append(want, fmt.Sprintf("users/u3/f%06d.png", i))
+	}
+	want = append(want, "users/u3/late.png")
+	for _, o := range list {
+		got = append(got, o.Key)
+	}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("List without metadata files on disk (-want +got):\n%s", diff)
+	}
+}
+
+// BenchmarkDirStoreList lists one user's objects in a store of 20,000
+// objects of 10 users, as GET /api/uploads does.
+func BenchmarkDirStoreList(b *testing.B) {
+	root := filepath.Join(b.TempDir(), "data")
+	if _, _, err := newDirStore(root, "uploads"); err != nil {
+		b.Fatal(err)
+	}
+	writeObjects(b, filepath.Join(root, "uploads"), 20000)
+	s, _, err := newDirStore(root, "uploads")
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.ResetTimer()
+	for b.Loop() {
+		list, err := s.List("uploads", "users/u7/")
+		if err != nil || len(list) != 2000 {
+			b.Fatalf("List: %d objects, %v", len(list), err)
+		}
+	}
+}
+
+// maxSizeAllowed returns the MaxSizeAllowed of an EntityTooLarge error,
+// or "" for any other error.
+func maxSizeAllowed(err error) string {
+	var e *receiver.S3Error
+	if !errors.As(err, &e) || e.Code != receiver.CodeEntityTooLarge {
+		return ""
+	}
+	for _, f := range e.Extra {
+		if f.Name == "MaxSizeAllowed" {
+			return f.Value
+		}
+	}
+	return ""
+}
+
+// TestDirStoreQuotaInProgress checks that the quotas count the bytes of
+// uploads still streaming: two uploads at once cannot each take the room
+// left, and a refused or failed upload gives its bytes back.
+func TestDirStoreQuotaInProgress(t *testing.T) {
+	s, root := openStore(t)
+	s.userQuota, s.dataQuota = 1000, 1500
+	ctx := context.Background()
+	pr, pw := io.Pipe()
+	first := make(chan error, 1)
+	go func() {
+		_, err := s.Put(ctx, "uploads", "users/alice/a", receiver.ObjectInfo{}, pr)
+		first <- err
+	}()
+	pw.Write([]byte(strings.Repeat("a", 600)))
+	waitFor(t, "the first upload's bytes to be counted", func() bool {
+		s.qmu.Lock()
+		defer s.qmu.Unlock()
+		return s.pendingTotal == 600
+	})
+	if _, err := s.Put(ctx, "uploads", "users/alice/b", receiver.ObjectInfo{}, strings.NewReader(strings.Repeat("b", 500))); maxSizeAllowed(err) != "400" {
+		t.Errorf("alice's second upload while her first streams: %v, want EntityTooLarge with MaxSizeAllowed 400", err)
+	}
+	if _, err := s.Put(ctx, "uploads", "users/bob/c", receiver.ObjectInfo{}, strings.NewReader(strings.Repeat("c", 950))); maxSizeAllowed(err) != "900" {
+		t.Errorf("bob's upload while alice's streams: %v, want EntityTooLarge with MaxSizeAllowed 900", err)
+	}
+	if _, err := s.Put(ctx, "uploads", "users/bob/d", receiver.ObjectInfo{}, &failingReader{strings.Repeat("d", 300), io.ErrUnexpectedEOF}); !errors.Is(err, io.ErrUnexpectedEOF) {
+		t.Errorf("bob's broken upload: %v", err)
+	}
+	pw.Write([]byte(strings.Repeat("a", 400)))
+	pw.Close()
+	if err := <-first; err != nil {
+		t.Fatalf("alice's first upload, 1000 bytes of her 1000: %v", err)
+	}
+	if _, err := s.Put(ctx, "uploads", "users/bob/e", receiver.ObjectInfo{}, strings.NewReader(strings.Repeat("e", 500))); err != nil {
+		t.Errorf("bob's upload of the 500 bytes left: %v", err)
+	}
+	s.qmu.Lock()
+	used, pending := s.usedTotal, s.pendingTotal
+	s.qmu.Unlock()
+	if used != 1500 || pending != 0 {
+		t.Errorf("%d bytes used and %d pending, want 1500 and 0", used, pending)
+	}
+	var keys []string
+	for _, f := range filesUnder(t, root) {
+		if strings.Contains(f, tmpPrefix) {
+			t.Errorf("a temporary file is left: %s", f)
+		}
+	}
+	list, _ := s.List("uploads", "")
+	for _, o := range list {
+		keys = append(keys, o.Key)
+	}
+	if diff := cmp.Diff([]string{"users/alice/a", "users/bob/e"}, keys); diff != "" {
+		t.Errorf("stored (-want +got):\n%s", diff)
+	}
+	// Reopened, the store counts what is on disk.
+	s2, _, err := newDirStore(root, "uploads")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if objects, bytes := s2.usage(); objects != 2 || bytes != 1500 {
+		t.Errorf("reopened: %d objects of %d bytes, want 2 of 1500", objects, bytes)
 	}
 }

@@ -12,6 +12,7 @@ import (
 	"os"
 	"path"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"syscall"
@@ -36,6 +37,9 @@ type liveServe struct {
 	stdout, stderr   *lockedBuffer
 	uploads          *backend.Uploads
 	stop             func() error
+
+	mu      sync.Mutex
+	cookies map[string]*http.Cookie // user → session, from signIn
 }
 
 // startLiveServe runs serve with the flags args (-data a fresh directory
@@ -149,10 +153,42 @@ func (s *liveServe) post(t testing.TB, form *postpolicy.Form, ct, filename strin
 	return answer{resp.StatusCode, testutil.S3Code(string(b)), string(b), resp.Header}
 }
 
-// getObject reads an object back over a connection of its own.
+// signIn returns a session cookie of user, signing in over HTTP the first
+// time, as the page's sign-in form does.
+func (s *liveServe) signIn(t testing.TB, user string) *http.Cookie {
+	t.Helper()
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if c := s.cookies[user]; c != nil {
+		return c
+	}
+	req, _ := http.NewRequest(http.MethodPost, s.base+"/signin", strings.NewReader("name="+user))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	req.Close = true
+	resp, err := http.DefaultTransport.RoundTrip(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	for _, c := range resp.Cookies() {
+		if c.Name == sessionCookieName {
+			if s.cookies == nil {
+				s.cookies = make(map[string]*http.Cookie)
+			}
+			s.cookies[user] = c
+			return c
+		}
+	}
+	t.Fatalf("signing in %s: %s, no session cookie", user, resp.Status)
+	return nil
+}
+
+// getObject reads an object back over a connection of its own, as the
+// owner of its key.
 func (s *liveServe) getObject(t testing.TB, key string) (int, []byte) {
 	t.Helper()
-	req, _ := http.NewRequest(http.MethodGet, s.base+"/"+s.o.bucket+"/"+escapeKey(key), nil)
+	req, _ := http.NewRequest(http.MethodGet, s.base+"/"+s.o.bucket+"/"+receiver.EscapeKey(key), nil)
+	req.AddCookie(s.signIn(t, keyOwner(key)))
 	req.Close = true
 	resp, err := http.DefaultTransport.RoundTrip(req)
 	if err != nil {
@@ -175,19 +211,28 @@ func (s *liveServe) dial(t *testing.T) *net.TCPConn {
 	return c.(*net.TCPConn)
 }
 
-// storeState returns the keys the data directory holds and its temporary
-// files.
+// storeState returns the keys whose metadata files the data directory
+// holds, sorted, and its temporary files: what is on disk, read without
+// the store (whose index could differ, and whose opening would remove
+// temporary files).
 func storeState(t *testing.T, data, bucket string) (keys, temps []string) {
 	t.Helper()
-	// Not newDirStore, which would remove temporary files.
-	store := &dirStore{root: data, buckets: map[string]string{bucket: filepath.Join(data, bucket)}, now: time.Now}
-	objs, err := store.List(bucket, "")
+	dir := filepath.Join(data, bucket)
+	entries, err := os.ReadDir(dir)
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, o := range objs {
-		keys = append(keys, o.Key)
+	for _, e := range entries {
+		if hash, ok := strings.CutSuffix(e.Name(), metaSuffix); ok && isHashName(hash) {
+			m, err := readMeta(dir, hash)
+			if err != nil {
+				t.Errorf("metadata file %s: %v", e.Name(), err)
+				continue
+			}
+			keys = append(keys, m.Key)
+		}
 	}
+	slices.Sort(keys)
 	for _, f := range filesUnder(t, data) {
 		if strings.HasPrefix(path.Base(f), tmpPrefix) {
 			temps = append(temps, f)
@@ -442,7 +487,7 @@ func TestServeSlowClients(t *testing.T) {
 				t.Fatal(err)
 			}
 			defer c.Close()
-			fmt.Fprintf(c, "GET /uploads/users/dl/big.png HTTP/1.1\r\nHost: %s\r\n\r\n", s.addr)
+			fmt.Fprintf(c, "GET /uploads/users/dl/big.png HTTP/1.1\r\nHost: %s\r\nCookie: %s\r\n\r\n", s.addr, s.signIn(t, "dl"))
 			var line string
 			waitFor(t, "the download's log line", func() bool {
 				for _, l := range strings.Split(s.stderr.String(), "\n") {
@@ -593,7 +638,7 @@ func TestServeDiskFull(t *testing.T) {
 			if len(keys) != 1 || len(temps) != 0 {
 				t.Errorf("the store holds %q and temporary files %q", keys, temps)
 			}
-			if got, body := s.get(t, "/uploads/users/disk/f.png", nil); got.StatusCode != http.StatusOK || body != old {
+			if got, body := s.get(t, "/uploads/users/disk/f.png", c); got.StatusCode != http.StatusOK || body != old {
 				t.Errorf("the object stored before: %s, %d bytes", got.Status, len(body))
 			}
 		})
@@ -613,5 +658,34 @@ func TestServeUsageLimits(t *testing.T) {
 		if !strings.Contains(b.String(), want) {
 			t.Errorf("the usage lacks %q", want)
 		}
+	}
+}
+
+// TestServeUsageFlags checks that serve's usage documents the flags of
+// its limits with the defaults the code applies, and says what happens
+// beyond them.
+func TestServeUsageFlags(t *testing.T) {
+	var b strings.Builder
+	writeServeUsage(&b)
+	usage := b.String()
+	flagSize := func(n int64) string { return strings.ReplaceAll(sizeText(n), " ", "") }
+	for _, want := range []string{
+		"-user-quota SIZE\n", "(default " + flagSize(defaultUserQuota) + ")",
+		"-data-quota SIZE\n", "(default " + flagSize(defaultDataQuota) + ")",
+		"-max-uploads number\n", fmt.Sprintf("(default %d)", defaultMaxUploads),
+		"-public-url URL\n", "-check-bucket\n",
+		"400 EntityTooLarge", "503 SlowDown", "421 Misdirected Request", "403 AccessDenied", "404\n                 NoSuchBucket",
+		"HeadBucket", "s3:ListBucket", "-check-bucket=false",
+	} {
+		if !strings.Contains(usage, want) {
+			t.Errorf("the usage lacks %q", want)
+		}
+	}
+	o, err := parseServeArgs(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if o.userQuota != defaultUserQuota || o.dataQuota != defaultDataQuota || o.maxUploads != defaultMaxUploads || !o.checkBucket || o.public != nil {
+		t.Errorf("the defaults: %+v", o)
 	}
 }

@@ -21,6 +21,7 @@ import (
 
 	"github.com/postpolicy/postpolicy"
 	"github.com/postpolicy/postpolicy/internal/testutil"
+	"github.com/postpolicy/postpolicy/receiver"
 )
 
 // TestServeLoad sends many concurrent uploads of mixed sizes, valid and
@@ -52,7 +53,11 @@ func TestServeLoad(t *testing.T) {
 	}
 	concurrency = min(concurrency, total)
 	const maxSize = 1 << 20
-	s := startLiveServe(t, serveLimits{}, "-max-size", "1MiB")
+	// Every upload at once: -max-uploads as many, and quotas that hold
+	// them all, stored (at most 1 MiB each) and in flight (the bytes an
+	// upload has sent count until it is refused) together.
+	s := startLiveServe(t, serveLimits{}, "-max-size", "1MiB", "-max-uploads", strconv.Itoa(concurrency),
+		"-user-quota", strconv.Itoa(2*total)+"MiB", "-data-quota", strconv.Itoa(2*total)+"MiB")
 
 	// The content of every upload is a slice of one random buffer, at an
 	// offset of its own.
@@ -239,7 +244,8 @@ func TestServeLoad(t *testing.T) {
 		rg.Go(func() {
 			for i := range idx {
 				u := &ups[i]
-				req, _ := http.NewRequestWithContext(ctx, http.MethodGet, s.base+"/uploads/"+escapeKey(u.key), nil)
+				req, _ := http.NewRequestWithContext(ctx, http.MethodGet, s.base+"/uploads/"+receiver.EscapeKey(u.key), nil)
+				req.AddCookie(s.signIn(t, keyOwner(u.key)))
 				resp, err := client.Do(req)
 				if err != nil {
 					bad.Add(1)

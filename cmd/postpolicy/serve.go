@@ -13,6 +13,7 @@ import (
 	"log"
 	"net"
 	"net/http"
+	"net/url"
 	"os"
 	"os/signal"
 	"path/filepath"
@@ -48,10 +49,14 @@ Targets:
 
   (default)      the embedded endpoint on -addr, path-style like S3:
                  POST http://ADDR/BUCKET uploads, GET or HEAD
-                 http://ADDR/BUCKET/KEY reads an object back. Objects are
-                 kept under -data and survive a restart. Credentials come
-                 from AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY when both
-                 are set, else are generated at start.
+                 http://ADDR/BUCKET/KEY reads an object back, for its
+                 owner only (the signed-in user of users/NAME/; others
+                 get 403 AccessDenied). Any other path outside the
+                 page's own is the endpoint's: another bucket is 404
+                 NoSuchBucket. Objects are kept under -data and survive
+                 a restart. Credentials come from AWS_ACCESS_KEY_ID and
+                 AWS_SECRET_ACCESS_KEY when both are set, else are
+                 generated at start.
   -endpoint URL  an S3-compatible store at URL (MinIO, Versity, Ceph, ...),
                  path-style: the page posts to URL/BUCKET.
   -aws           Amazon S3: the page posts to
@@ -59,10 +64,27 @@ Targets:
 
 With -endpoint or -aws, credentials must be in the environment
 (AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY and, for temporary credentials,
-AWS_SESSION_TOKEN), and serve prints the CORS rule the bucket needs so that
-the page may post to it. The list of uploads then shows what the page
-reported after each success during this run: it is not checked against
-the bucket, and is lost at exit.
+AWS_SESSION_TOKEN). At start serve checks, with a signed HEAD request to
+the bucket (S3's HeadBucket, which needs s3:ListBucket), that the bucket
+exists and that the credentials may use it, and does not start otherwise
+(-check-bucket=false skips the check). It prints the CORS rule the bucket
+needs so that the page may post to it. The list of uploads then shows what
+the page reported after each success during this run: it is not checked
+against the bucket, and is lost at exit.
+
+The page answers only to the names of its own address: 127.0.0.1,
+localhost and [::1] with -addr's port (or -addr's own address), and the
+host of -public-url. Any other Host is answered 421 Misdirected Request,
+so that a web site whose name an attacker points at this machine (DNS
+rebinding) cannot use the page or its API. On -addr 0.0.0.0:PORT, give
+the URL other machines use with -public-url: forms then post there, and
+the loopback names are sent there.
+
+The embedded endpoint keeps at most -user-quota bytes per user and
+-data-quota bytes in all: an upload that would go over is refused as it
+streams (400 EntityTooLarge, with the room left as MaxSizeAllowed) and
+stores nothing. It receives at most -max-uploads uploads at once; more are
+answered 503 SlowDown at once, as S3 answers too many requests.
 
 Only the access key id is printed, never the secret. Sessions are signed
 with a key made at start, so a restart signs everyone out. Each request is
@@ -87,7 +109,8 @@ Flags:
 const serveExitStatus = `
 Exit status: 0 after a clean shutdown (Ctrl-C or SIGTERM); 1 when serve
 cannot start (the address is in use, the data directory cannot be written,
-credentials are missing for -endpoint or -aws); 2 for a usage error.
+credentials are missing for -endpoint or -aws, the bucket is missing or
+the credentials may not use it); 2 for a usage error.
 `
 
 // Defaults of serve.
@@ -99,6 +122,27 @@ const (
 	defaultServeExpires = 10 * time.Minute
 	defaultContentTypes = "image/"
 	shutdownTimeout     = 10 * time.Second
+
+	// defaultUserQuota is ten files of the default -max-size: enough to
+	// try the demo, little enough that a few names cannot fill a disk.
+	defaultUserQuota = 100 << 20
+	// defaultDataQuota is ten users at their quota, in the user's cache
+	// directory (the default -data): small on any machine that runs a
+	// browser.
+	defaultDataQuota = 1 << 30
+	// defaultMaxUploads bounds the uploads received at once. Each holds a
+	// goroutine, a connection, an open temporary file and up to about
+	// 20 KB of fields read before its file; 16 is more than the users of a
+	// demo send at once (a browser opens at most 6 connections to a
+	// host), and keeps the open files far below the common limit of 1024
+	// per process.
+	defaultMaxUploads = 16
+	// longExpires is the -expires beyond which the summary says that the
+	// forms' lifetime is unusually long: a form only has to last until
+	// its user starts the upload, a matter of minutes.
+	longExpires = 72 * time.Hour
+	// bucketCheckTimeout bounds the check of the bucket at start.
+	bucketCheckTimeout = 15 * time.Second
 )
 
 // The limits of serve's HTTP server, against slow and hostile clients.
@@ -173,9 +217,15 @@ type serveOptions struct {
 	expires      time.Duration
 	endpoint     string
 	aws          bool
+	publicURL    string
+	userQuota    byteSize
+	dataQuota    byteSize
+	maxUploads   int
+	checkBucket  bool
 
-	types backend.ContentTypes // parsed from contentTypes
-	set   map[string]bool      // the flags given on the command line
+	types  backend.ContentTypes // parsed from contentTypes
+	public *url.URL             // parsed from publicURL; nil without it
+	set    map[string]bool      // the flags given on the command line
 
 	// onListen, when set, is called with the page's base URL once the
 	// server listens (tests use it to learn the port of 127.0.0.1:0).
@@ -183,6 +233,9 @@ type serveOptions struct {
 	// limits are the HTTP server's timeouts and header limit; tests set
 	// them, the zero value means the defaults.
 	limits serveLimits
+	// bucketClient, when set, sends the check of the bucket at start
+	// (tests point it at a fake store).
+	bucketClient *http.Client
 }
 
 // remote reports whether the page uploads to a real store.
@@ -204,6 +257,11 @@ func newServeFlags(o *serveOptions) *flag.FlagSet {
 	fs.DurationVar(&o.expires, "expires", defaultServeExpires, "how long each signed form stays valid, as a Go `duration`")
 	fs.StringVar(&o.endpoint, "endpoint", "", "upload to the S3-compatible store at this base `URL` instead of the embedded target")
 	fs.BoolVar(&o.aws, "aws", false, "upload to the bucket on Amazon S3 instead of the embedded target")
+	fs.StringVar(&o.publicURL, "public-url", "", "the `URL` browsers reach serve at, such as http://192.168.1.5:8080 when it listens on\nall interfaces; the page answers to its host too, and the embedded target's forms post to it")
+	fs.Var(&o.userQuota, "user-quota", "the most each user may store on the embedded target, as a `SIZE` (default 100MiB)")
+	fs.Var(&o.dataQuota, "data-quota", "the most the embedded target stores in all, under -data, as a `SIZE` (default 1GiB)")
+	fs.IntVar(&o.maxUploads, "max-uploads", defaultMaxUploads, "the `number` of uploads the embedded target receives at once, at most; more are\nanswered 503 SlowDown")
+	fs.BoolVar(&o.checkBucket, "check-bucket", true, "with -endpoint or -aws, check at start that the bucket exists and the credentials may use it")
 	return fs
 }
 
@@ -247,11 +305,29 @@ func parseServeArgs(args []string) (*serveOptions, error) {
 	if !o.set["max-size"] {
 		o.maxSize = defaultServeMaxSize
 	}
+	if !o.set["user-quota"] {
+		o.userQuota = defaultUserQuota
+	}
+	if !o.set["data-quota"] {
+		o.dataQuota = defaultDataQuota
+	}
 	if o.aws && o.endpoint != "" {
 		return nil, errors.New("-aws and -endpoint are mutually exclusive: -aws uploads to Amazon S3, -endpoint to another S3-compatible store")
 	}
-	if o.remote() && o.set["data"] {
-		return nil, errors.New("-data applies to the embedded target only; with -endpoint or -aws the objects are in the bucket")
+	for _, name := range []string{"data", "user-quota", "data-quota", "max-uploads"} {
+		if o.remote() && o.set[name] {
+			return nil, fmt.Errorf("-%s applies to the embedded target only; with -endpoint or -aws the objects are in the bucket", name)
+		}
+	}
+	if !o.remote() && o.set["check-bucket"] {
+		return nil, errors.New("-check-bucket applies to -endpoint and -aws only; the embedded target's bucket is made at start")
+	}
+	if o.publicURL != "" {
+		u, err := parsePublicURL(o.publicURL)
+		if err != nil {
+			return nil, err
+		}
+		o.public = u
 	}
 	if !o.remote() {
 		for _, r := range reservedBuckets {
@@ -262,6 +338,19 @@ func parseServeArgs(args []string) (*serveOptions, error) {
 	}
 	if o.maxSize < 1 {
 		return nil, errors.New("-max-size must be at least 1 byte")
+	}
+	if !o.remote() {
+		for _, q := range []struct {
+			name string
+			size byteSize
+		}{{"-user-quota", o.userQuota}, {"-data-quota", o.dataQuota}} {
+			if q.size < o.maxSize {
+				return nil, fmt.Errorf("%s (%s) is less than -max-size (%s): a file of the largest size could never be stored; raise %s or lower -max-size", q.name, sizeText(int64(q.size)), sizeText(int64(o.maxSize)), q.name)
+			}
+		}
+		if o.maxUploads < 1 {
+			return nil, fmt.Errorf("-max-uploads must be at least 1, not %d", o.maxUploads)
+		}
 	}
 	if o.expires <= 0 {
 		return nil, fmt.Errorf("-expires must be positive, not %s", o.expires)
@@ -278,10 +367,45 @@ func parseServeArgs(args []string) (*serveOptions, error) {
 	// region, endpoint, bucket name, size or lifetime S3 would refuse is a
 	// usage error now rather than a 500 later.
 	probe := &postpolicy.Signer{Credentials: generateCredentials(), Region: o.region, Endpoint: o.endpoint}
+	if !o.remote() && o.public != nil {
+		probe.Endpoint, probe.URLStyle = o.public.String(), postpolicy.URLStylePath
+	}
 	if _, err := o.uploads(probe, nil, nil); err != nil {
 		return nil, flagError(err)
 	}
 	return o, nil
+}
+
+// parsePublicURL parses -public-url: an http or https URL of a host, with
+// no path, query or user info (serve's routes are at the root). Like the
+// library's endpoint check, its errors never quote a URL holding '@',
+// which may carry a password.
+func parsePublicURL(s string) (*url.URL, error) {
+	shown := strconv.Quote(s)
+	if strings.Contains(s, "@") {
+		shown = "(not shown: it holds '@')"
+	}
+	u, err := url.Parse(s)
+	switch {
+	case err != nil || u.Opaque != "":
+		return nil, fmt.Errorf("-public-url %s is not a URL such as http://192.168.1.5:8080", shown)
+	case u.User != nil:
+		return nil, errors.New("-public-url must not carry user info")
+	case u.Scheme != "http" && u.Scheme != "https":
+		return nil, fmt.Errorf("-public-url %s must start with http:// or https://", shown)
+	case u.Host == "" || u.Hostname() == "":
+		return nil, fmt.Errorf("-public-url %s has no host", shown)
+	case u.Path != "" && u.Path != "/":
+		return nil, fmt.Errorf("-public-url must not have a path (%s): serve's page is at the root of its host", shown)
+	case u.RawQuery != "" || u.ForceQuery || u.Fragment != "":
+		return nil, fmt.Errorf("-public-url must not have a query or a fragment (%s)", shown)
+	}
+	// Without the scheme's default port, as browsers write the origin.
+	host := strings.ToLower(u.Host)
+	if u.Port() == defaultPort(u.Scheme) {
+		host = strings.TrimSuffix(host, ":"+u.Port())
+	}
+	return &url.URL{Scheme: u.Scheme, Host: host}, nil
 }
 
 // flagError words an error of the library about serve's configuration
@@ -319,6 +443,20 @@ func (o *serveOptions) uploads(signer *postpolicy.Signer, user func(*http.Reques
 
 // userPrefix returns the key prefix of a user's uploads.
 func userPrefix(name string) string { return "users/" + name + "/" }
+
+// keyOwner returns the user whose prefix (userPrefix) key is under, or ""
+// for a key under no user's prefix.
+func keyOwner(key string) string {
+	rest, ok := strings.CutPrefix(key, "users/")
+	if !ok {
+		return ""
+	}
+	name, _, ok := strings.Cut(rest, "/")
+	if !ok || !validUserName(name) {
+		return ""
+	}
+	return name
+}
 
 // parseContentTypes parses -content-types: a comma-separated list of
 // content type prefixes (ending in "/"), exact types, or "*" (any type).
@@ -398,26 +536,53 @@ func serve(ctx context.Context, o *serveOptions, env func(string) string, stdout
 	if err != nil {
 		return err
 	}
+	if o.remote() && o.checkBucket {
+		client := o.bucketClient
+		if client == nil {
+			client = &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+		}
+		cctx, cancel := context.WithTimeout(ctx, bucketCheckTimeout)
+		err := checkBucket(cctx, client, a.targetURL, o, creds, time.Now())
+		cancel()
+		if err != nil {
+			return err
+		}
+	}
 
 	var b strings.Builder
 	fmt.Fprintf(&b, "postpolicy serve: the browser upload demo\n")
-	fmt.Fprintf(&b, "  page:        %s/\n", base)
+	fmt.Fprintf(&b, "  page:        %s/\n", a.origin)
 	if o.remote() {
 		fmt.Fprintf(&b, "  target:      %s (bucket %q, region %s)\n", a.targetURL, o.bucket, o.region)
+		if o.checkBucket {
+			fmt.Fprintf(&b, "               (checked: the bucket exists and the credentials may use it)\n")
+		}
 	} else {
-		fmt.Fprintf(&b, "  target:      the embedded S3 POST endpoint, bucket %q: POST %s/%s, GET %s/%s/KEY\n", o.bucket, base, o.bucket, base, o.bucket)
-		fmt.Fprintf(&b, "  data:        %s\n", store.root)
+		fmt.Fprintf(&b, "  target:      the embedded S3 POST endpoint, bucket %q: POST %s/%s, GET %s/%s/KEY (its owner only)\n", o.bucket, a.origin, o.bucket, a.origin, o.bucket)
+		objects, used := store.usage()
+		fmt.Fprintf(&b, "  data:        %s (%d objects, %s)\n", store.root, objects, sizeText(used))
 		if removed > 0 {
 			fmt.Fprintf(&b, "               (removed %d files left by interrupted uploads)\n", removed)
 		}
+		fmt.Fprintf(&b, "  limits:      %s per user, %s in all, %d uploads at once\n", sizeText(int64(o.userQuota)), sizeText(int64(o.dataQuota)), o.maxUploads)
 	}
 	fmt.Fprintf(&b, "  credentials: %s, access key id %s\n", credsFrom, creds.AccessKeyID)
-	fmt.Fprintf(&b, "  policy:      key users/NAME/${filename}, %s, 1 byte to %s, valid %s\n", o.types, sizeText(int64(o.maxSize)), o.expires)
+	fmt.Fprintf(&b, "  policy:      key users/NAME/${filename}, %s, 1 byte to %s, valid %s\n", o.types, sizeText(int64(o.maxSize)), durationText(o.expires))
+	if o.expires > longExpires {
+		fmt.Fprintf(&b, "  warning:     -expires %s is unusually long: whoever obtains a signed form may\n", durationText(o.expires))
+		fmt.Fprintf(&b, "               upload with it until it expires, and a form only has to last until\n")
+		fmt.Fprintf(&b, "               its user starts the upload (the default is %s)\n", durationText(defaultServeExpires))
+	}
+	fmt.Fprintf(&b, "  hosts:       %s; any other Host is answered 421\n", strings.Join(a.hostList, ", "))
+	if tcp, ok := ln.Addr().(*net.TCPAddr); ok && tcp.IP.IsUnspecified() && o.public == nil {
+		fmt.Fprintf(&b, "  note:        listening on all interfaces, but answering to the loopback names only;\n")
+		fmt.Fprintf(&b, "               for other machines, give the URL they reach this one at with -public-url\n")
+	}
 	if o.remote() {
-		writeCORSAdvice(&b, o, corsOrigins(ln.Addr()))
+		writeCORSAdvice(&b, o, a.corsOrigins())
 	}
 	fmt.Fprintf(&b, "listening on %s\n", base)
-	fmt.Fprintf(&b, "Open %s/ in a browser; press Ctrl-C to stop.\n", base)
+	fmt.Fprintf(&b, "Open %s/ in a browser; press Ctrl-C to stop.\n", a.origin)
 	io.WriteString(stdout, b.String())
 
 	srv := newHTTPServer(logRequests(idleTimeouts(a, o.limits.withDefaults().ioTimeout), logger), o.limits, logger)
@@ -569,16 +734,6 @@ func baseURL(addr net.Addr) string {
 	return "http://" + net.JoinHostPort(host, strconv.Itoa(tcp.Port))
 }
 
-// corsOrigins returns the origins a page served on addr has: its URL and,
-// for a loopback or unspecified address, the same with localhost.
-func corsOrigins(addr net.Addr) []string {
-	origins := []string{baseURL(addr)}
-	if tcp, ok := addr.(*net.TCPAddr); ok && tcp.IP.IsLoopback() {
-		origins = append(origins, "http://"+net.JoinHostPort("localhost", strconv.Itoa(tcp.Port)))
-	}
-	return origins
-}
-
 // serveCredentials returns the credentials serve signs with, and where
 // they came from. The embedded target uses the environment's when both
 // AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY are set, else generates a
@@ -654,6 +809,49 @@ func writeCORSAdvice(b *strings.Builder, o *serveOptions, origins []string) {
 	if o.endpoint != "" {
 		b.WriteString("(Some S3-compatible servers set CORS for the whole server instead; see their\ndocumentation.)\n\n")
 	}
+}
+
+// durationText returns d as a person reads it: "10 minutes", "2 hours 30
+// minutes", "1 minute 30 seconds". It names at most two units, the
+// largest one d holds and the next, and says "about" when it leaves out
+// smaller ones: "about 1069 days 21 hours".
+func durationText(d time.Duration) string {
+	switch {
+	case d < time.Millisecond:
+		return "less than a millisecond"
+	case d < time.Second:
+		return countText(int64(d/time.Millisecond), "millisecond", "milliseconds")
+	}
+	units := []struct {
+		size      time.Duration
+		one, many string
+	}{{24 * time.Hour, "day", "days"}, {time.Hour, "hour", "hours"}, {time.Minute, "minute", "minutes"}, {time.Second, "second", "seconds"}}
+	i := 0
+	for d < units[i].size {
+		i++
+	}
+	var parts []string
+	rest := d
+	for _, u := range units[i:min(i+2, len(units))] {
+		n := rest / u.size
+		rest -= n * u.size
+		if n > 0 {
+			parts = append(parts, countText(int64(n), u.one, u.many))
+		}
+	}
+	text := strings.Join(parts, " ")
+	if rest > 0 {
+		text = "about " + text
+	}
+	return text
+}
+
+// countText returns "1 " + one, or n and many.
+func countText(n int64, one, many string) string {
+	if n == 1 {
+		return "1 " + one
+	}
+	return strconv.FormatInt(n, 10) + " " + many
 }
 
 // sizeText returns n bytes as a person reads them: "10 MiB" when exact in

@@ -7,6 +7,7 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"encoding/xml"
+	"fmt"
 	"io"
 	"log"
 	"net"
@@ -22,7 +23,9 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/postpolicy/postpolicy"
+	"github.com/postpolicy/postpolicy/internal/testutil"
 	"github.com/postpolicy/postpolicy/postpolicytest"
+	"github.com/postpolicy/postpolicy/receiver"
 )
 
 // lockedBuffer is a bytes.Buffer safe for the concurrent writes of a
@@ -463,7 +466,7 @@ func TestReceiverContract(t *testing.T) {
 		t.Errorf("PostResponse %+v", pr)
 	}
 
-	resp, body = s.get(t, "/uploads/users/alice/cat.png", nil)
+	resp, body = s.get(t, "/uploads/users/alice/cat.png", alice)
 	if resp.StatusCode != http.StatusOK || body != content {
 		t.Fatalf("GET: %s, %d bytes", resp.Status, len(body))
 	}
@@ -478,6 +481,7 @@ func TestReceiverContract(t *testing.T) {
 		}
 	}
 	req, _ := http.NewRequest(http.MethodHead, s.URL+"/uploads/users/alice/cat.png", nil)
+	req.AddCookie(alice)
 	resp, body = s.do(t, req)
 	if resp.StatusCode != http.StatusOK || body != "" || resp.Header.Get("Content-Length") != "1000" {
 		t.Errorf("HEAD: %s, Content-Length %q, body %q", resp.Status, resp.Header.Get("Content-Length"), body)
@@ -525,10 +529,11 @@ func TestReceiverContract(t *testing.T) {
 	if all, _ := s.app.store.List("uploads", ""); len(all) != 1 {
 		t.Errorf("the store holds %d objects after the refusals, want 1", len(all))
 	}
-	if got := s.uploads(t, s.signIn(t, "bob")); len(got) != 0 {
+	bob := s.signIn(t, "bob")
+	if got := s.uploads(t, bob); len(got) != 0 {
 		t.Errorf("bob's uploads: %+v", got)
 	}
-	if resp, body := s.get(t, "/uploads/users/bob/evil.png", nil); resp.StatusCode != http.StatusNotFound || parseS3Error(t, body).Code != "NoSuchKey" {
+	if resp, body := s.get(t, "/uploads/users/bob/evil.png", bob); resp.StatusCode != http.StatusNotFound || parseS3Error(t, body).Code != "NoSuchKey" {
 		t.Errorf("GET of a refused upload: %s %s", resp.Status, body)
 	}
 }
@@ -562,7 +567,7 @@ func TestUploadsList(t *testing.T) {
 		if it.Key != "users/carol/"+it.Name || it.ContentType != "image/png" || it.Size != int64(len("data of "+it.Name)) {
 			t.Errorf("item %+v", it)
 		}
-		resp, body := s.get(t, it.URL, nil)
+		resp, body := s.get(t, it.URL, c)
 		if resp.StatusCode != http.StatusOK || body != "data of "+it.Name {
 			t.Errorf("GET %s: %s %q", it.URL, resp.Status, body)
 		}
@@ -579,7 +584,7 @@ func TestUploadsSurviveRestart(t *testing.T) {
 		t.Fatalf("upload: %s %s", resp.Status, body)
 	}
 	second := newTestServer(t, nil, "-data", first.data)
-	if resp, body := second.get(t, "/uploads/users/dave/x.gif", nil); resp.StatusCode != http.StatusOK || body != "GIF89a" {
+	if resp, body := second.get(t, "/uploads/users/dave/x.gif", second.signIn(t, "dave")); resp.StatusCode != http.StatusOK || body != "GIF89a" {
 		t.Errorf("after a restart: %s %q", resp.Status, body)
 	}
 	if resp, _ := second.get(t, "/api/uploads", c); resp.StatusCode != http.StatusUnauthorized {
@@ -670,7 +675,7 @@ func TestRequestLog(t *testing.T) {
 	if resp.StatusCode != http.StatusCreated {
 		t.Fatal(resp.Status)
 	}
-	s.get(t, "/uploads/users/grace/p.png", nil)
+	s.get(t, "/uploads/users/grace/p.png", c)
 	s.Close()
 	line := regexp.MustCompile(`^\d{4}/\d\d/\d\d \d\d:\d\d:\d\d (GET|POST|HEAD) /\S* \d{3} \d+B \d\S*s$`)
 	lines := strings.Split(strings.TrimSpace(s.log.String()), "\n")
@@ -817,6 +822,17 @@ func TestServeUsageErrors(t *testing.T) {
 		{[]string{"-region", "us east"}, "-region"},
 		{[]string{"extra"}, `unexpected argument "extra"`},
 		{[]string{"-nope"}, "flag provided but not defined"},
+		{[]string{"-public-url", "ftp://192.168.1.5"}, "-public-url"},
+		{[]string{"-public-url", "192.168.1.5:8080"}, "-public-url"},
+		{[]string{"-public-url", "http://user:pass@192.168.1.5"}, "-public-url must not carry user info"},
+		{[]string{"-public-url", "http://192.168.1.5/app"}, "-public-url must not have a path"},
+		{[]string{"-public-url", "http://192.168.1.5/?a=b"}, "-public-url must not"},
+		{[]string{"-public-url", "http://"}, "-public-url"},
+		{[]string{"-user-quota", "1KiB", "-max-size", "2KiB"}, "-user-quota (1 KiB) is less than -max-size (2 KiB)"},
+		{[]string{"-data-quota", "1KiB", "-max-size", "2KiB", "-user-quota", "2KiB"}, "-data-quota (1 KiB) is less than -max-size (2 KiB)"},
+		{[]string{"-max-uploads", "0"}, "-max-uploads must be at least 1"},
+		{[]string{"-endpoint", "http://127.0.0.1:9000", "-user-quota", "1GiB"}, "-user-quota applies to the embedded target only"},
+		{[]string{"-aws", "-max-uploads", "3"}, "-max-uploads applies to the embedded target only"},
 	} {
 		r := runCLI(t, longTermEnv, append([]string{"serve"}, tc.args...)...)
 		if r.code != 2 || !strings.Contains(r.stderr, tc.want) || !strings.Contains(r.stderr, "postpolicy serve -h") {
@@ -921,7 +937,9 @@ var cmpIgnoreTime = cmp.Comparer(func(a, b time.Time) bool { return true })
 // TestServeRemoteOutput checks what serve prints for a real target: the
 // CORS rule, and never the secret.
 func TestServeRemoteOutput(t *testing.T) {
-	_, stop := startServe(t, tokenEnv, "-endpoint", "http://127.0.0.1:9000", "-bucket", "photos")
+	store := httptest.NewServer(&fakeBucketStore{id: testAccessKeyID, secret: testSecret, token: testToken, region: "us-east-1", buckets: []string{"photos"}})
+	defer store.Close()
+	_, stop := startServe(t, tokenEnv, "-endpoint", store.URL, "-bucket", "photos")
 	stdout, stderr, err := stop()
 	if err != nil {
 		t.Fatal(err)
@@ -930,8 +948,9 @@ func TestServeRemoteOutput(t *testing.T) {
 	for _, want := range []string{
 		`"AllowedOrigins": [` + "\n" + `        "http://127.0.0.1:` + port + `",` + "\n" + `        "http://localhost:` + port + `"`,
 		`"AllowedMethods": [` + "\n" + `        "POST"`,
-		"aws s3api put-bucket-cors --bucket photos --cors-configuration file://cors.json --endpoint-url 'http://127.0.0.1:9000'",
-		"target:      http://127.0.0.1:9000/photos",
+		"aws s3api put-bucket-cors --bucket photos --cors-configuration file://cors.json --endpoint-url '" + store.URL + "'",
+		"target:      " + store.URL + "/photos",
+		"(checked: the bucket exists and the credentials may use it)",
 		"credentials: from the environment, access key id " + testAccessKeyID,
 	} {
 		if !strings.Contains(stdout, want) {
@@ -988,6 +1007,445 @@ func TestSizeText(t *testing.T) {
 	for n, want := range map[int64]string{1: "1 byte", 10: "10 bytes", 1024: "1 KiB", 10 << 20: "10 MiB", 5 << 30: "5 GiB", 500000: "500 KB", 1536: "1536 bytes"} {
 		if got := sizeText(n); got != want {
 			t.Errorf("sizeText(%d) = %q, want %q", n, got, want)
+		}
+	}
+}
+
+// TestServeUnknownBucket checks that a request outside the page's own
+// routes reaches the embedded target, which answers as S3 does: a bucket
+// it does not serve is 404 NoSuchBucket, in XML, not Go's plain-text 404.
+func TestServeUnknownBucket(t *testing.T) {
+	s := newTestServer(t, nil)
+	for _, tc := range []struct{ method, path string }{
+		{http.MethodPost, "/otherbucket"},
+		{http.MethodGet, "/otherbucket/users/alice/x.png"},
+		{http.MethodHead, "/otherbucket/users/alice/x.png"},
+		{http.MethodGet, "/favicon.ico"},
+	} {
+		req, _ := http.NewRequest(tc.method, s.URL+tc.path, strings.NewReader("x"))
+		resp, body := s.do(t, req)
+		if resp.StatusCode != http.StatusNotFound || resp.Header.Get("Content-Type") != "application/xml" {
+			t.Errorf("%s %s: %s %q, want 404 application/xml", tc.method, tc.path, resp.Status, resp.Header.Get("Content-Type"))
+			continue
+		}
+		if tc.method != http.MethodHead {
+			if e := parseS3Error(t, body); e.Code != "NoSuchBucket" {
+				t.Errorf("%s %s: code %s, want NoSuchBucket", tc.method, tc.path, e.Code)
+			}
+		}
+	}
+}
+
+// TestServeObjectsOwnerOnly checks that the embedded target lets only the
+// signed-in owner read an object (a key under users/NAME/ for the session
+// of NAME), and that no answer lets another origin read it.
+func TestServeObjectsOwnerOnly(t *testing.T) {
+	s := newTestServer(t, nil)
+	alice := s.signIn(t, "alice")
+	const svg = `<svg xmlns="http://www.w3.org/2000/svg"/>`
+	if resp, body := s.upload(t, s.form(t, alice, "image/svg+xml"), "image/svg+xml", "x.svg", svg); resp.StatusCode != http.StatusCreated {
+		t.Fatalf("upload: %s %s", resp.Status, body)
+	}
+	tampered := *alice
+	tampered.Value = "bob" + strings.TrimPrefix(alice.Value, "alice")
+	read := func(method string, c *http.Cookie) (*http.Response, string) {
+		req, _ := http.NewRequest(method, s.URL+"/uploads/users/alice/x.svg", nil)
+		req.Header.Set("Origin", "https://evil.example")
+		if c != nil {
+			req.AddCookie(c)
+		}
+		return s.do(t, req)
+	}
+	for who, c := range map[string]*http.Cookie{"no session": nil, "bob": s.signIn(t, "bob"), "a forged session": &tampered} {
+		for _, method := range []string{http.MethodGet, http.MethodHead} {
+			resp, body := read(method, c)
+			if resp.StatusCode != http.StatusForbidden || resp.Header.Get("Content-Type") != "application/xml" {
+				t.Errorf("%s, %s: %s %q, want 403 application/xml", who, method, resp.Status, resp.Header.Get("Content-Type"))
+			}
+			if method == http.MethodGet && (resp.StatusCode != http.StatusForbidden || parseS3Error(t, body).Code != "AccessDenied") {
+				t.Errorf("%s, GET: %s %s, want AccessDenied", who, resp.Status, body)
+			}
+			if strings.Contains(body, "svg") {
+				t.Errorf("%s, %s: the answer holds the object", who, method)
+			}
+			if v := resp.Header.Get("Access-Control-Allow-Origin"); v != "" {
+				t.Errorf("%s, %s: Access-Control-Allow-Origin %q", who, method, v)
+			}
+		}
+	}
+	for _, method := range []string{http.MethodGet, http.MethodHead} {
+		resp, body := read(method, alice)
+		if resp.StatusCode != http.StatusOK || (method == http.MethodGet && body != svg) {
+			t.Errorf("alice, %s: %s %q", method, resp.Status, body)
+		}
+		if v := resp.Header.Get("Access-Control-Allow-Origin"); v != "" {
+			t.Errorf("alice, %s: Access-Control-Allow-Origin %q: another origin could read the object", method, v)
+		}
+	}
+	if resp, body := s.get(t, "/uploads/users/alice/none.svg", alice); resp.StatusCode != http.StatusNotFound || parseS3Error(t, body).Code != "NoSuchKey" {
+		t.Errorf("alice, a missing key of hers: %s %s, want 404 NoSuchKey", resp.Status, body)
+	}
+	// The page is same-origin: the embedded target allows no other
+	// origin, neither for a preflight nor on an upload's answer.
+	req, _ := http.NewRequest(http.MethodOptions, s.URL+"/uploads", nil)
+	req.Header.Set("Origin", "https://evil.example")
+	req.Header.Set("Access-Control-Request-Method", "POST")
+	resp, _ := s.do(t, req)
+	if v := resp.Header.Get("Access-Control-Allow-Origin"); v != "" || resp.StatusCode == http.StatusOK {
+		t.Errorf("preflight from another origin: %s, Access-Control-Allow-Origin %q; want it refused", resp.Status, v)
+	}
+	up, err := postpolicytest.NewRequest(s.form(t, alice, "image/png"), []postpolicy.Field{{Name: "Content-Type", Value: "image/png"}}, "y.png", strings.NewReader("y"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	up.Header.Set("Origin", "https://evil.example")
+	if resp, _ := s.do(t, up); resp.Header.Get("Access-Control-Allow-Origin") != "" {
+		t.Errorf("an upload's answer lets another origin read it: %v", resp.Header)
+	}
+}
+
+// TestServeHostAllowList checks serve's answer to a Host it was not
+// configured for, as a DNS rebinding attack sends (a name the attacker
+// controls, now resolving to 127.0.0.1): 421, plain text, no page, on
+// every route; and that the loopback names of the port are sent to the
+// page's own URL.
+func TestServeHostAllowList(t *testing.T) {
+	s := newTestServer(t, nil)
+	remote := newTestServer(t, nil, "-endpoint", "http://127.0.0.1:9000")
+	alice := s.signIn(t, "alice")
+	_, port, _ := net.SplitHostPort(s.Listener.Addr().String())
+	for _, srv := range []*testServer{s, remote} {
+		for _, host := range []string{"rebind.attacker.example:" + port, "rebind.attacker.example", "127.0.0.2:" + port, "evil.localhost:" + port, "localhost.:" + port, "localhost:1" + port} {
+			for _, tc := range []struct{ method, path string }{
+				{"GET", "/"}, {"GET", "/api/form?content_type=image/png"}, {"GET", "/api/uploads"}, {"POST", "/signin"},
+				{"GET", "/static/app.js"}, {"GET", "/uploads/users/alice/x.png"}, {"POST", "/uploads"},
+			} {
+				req, _ := http.NewRequest(tc.method, srv.URL+tc.path, strings.NewReader("name=mallory"))
+				req.Host = host
+				req.AddCookie(alice)
+				resp, body := srv.do(t, req)
+				if resp.StatusCode != http.StatusMisdirectedRequest || !strings.HasPrefix(resp.Header.Get("Content-Type"), "text/plain") ||
+					strings.Contains(body, "<") || resp.Header.Get("Location") != "" || len(resp.Cookies()) != 0 {
+					t.Errorf("%s %s with Host %s: %s %q Location %q\n%s", tc.method, tc.path, host, resp.Status, resp.Header.Get("Content-Type"), resp.Header.Get("Location"), body)
+				}
+			}
+		}
+	}
+	for host, want := range map[string]int{"127.0.0.1:" + port: http.StatusOK, "localhost:" + port: http.StatusTemporaryRedirect, "LocalHost:" + port: http.StatusTemporaryRedirect, "[::1]:" + port: http.StatusTemporaryRedirect} {
+		req, _ := http.NewRequest(http.MethodGet, s.URL+"/?a=b", nil)
+		req.Host = host
+		resp, _ := s.do(t, req)
+		if resp.StatusCode != want || (want == http.StatusTemporaryRedirect && resp.Header.Get("Location") != s.URL+"/?a=b") {
+			t.Errorf("GET / with Host %s: %s to %q, want %d", host, resp.Status, resp.Header.Get("Location"), want)
+		}
+	}
+}
+
+// TestServePublicURL checks -public-url, the URL browsers reach serve at
+// when it listens on all interfaces: forms post to it, the page answers
+// to its host, and the loopback names are sent there.
+func TestServePublicURL(t *testing.T) {
+	s := newTestServer(t, nil, "-public-url", "http://192.168.1.5:8080")
+	_, port, _ := net.SplitHostPort(s.Listener.Addr().String())
+	page := func(host, path string) *http.Response {
+		req, _ := http.NewRequest(http.MethodGet, s.URL+path, nil)
+		req.Host = host
+		resp, _ := s.do(t, req)
+		return resp
+	}
+	if resp := page("192.168.1.5:8080", "/"); resp.StatusCode != http.StatusOK {
+		t.Errorf("GET / at the public host: %s", resp.Status)
+	}
+	if resp := page("127.0.0.1:"+port, "/x?y=1"); resp.StatusCode != http.StatusTemporaryRedirect || resp.Header.Get("Location") != "http://192.168.1.5:8080/x?y=1" {
+		t.Errorf("GET at 127.0.0.1: %s to %q, want 307 to the public URL", resp.Status, resp.Header.Get("Location"))
+	}
+	if resp := page("192.168.1.6:8080", "/"); resp.StatusCode != http.StatusMisdirectedRequest {
+		t.Errorf("GET / at another host: %s, want 421", resp.Status)
+	}
+
+	// Signed in and uploading at the public host, as a browser there does.
+	req, _ := http.NewRequest(http.MethodPost, s.URL+"/signin", strings.NewReader("name=alice"))
+	req.Host = "192.168.1.5:8080"
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	resp, _ := s.do(t, req)
+	if resp.StatusCode != http.StatusSeeOther || len(resp.Cookies()) == 0 {
+		t.Fatalf("sign-in at the public host: %s", resp.Status)
+	}
+	c := resp.Cookies()[0]
+	req, _ = http.NewRequest(http.MethodGet, s.URL+"/api/form?content_type=image/png", nil)
+	req.Host = "192.168.1.5:8080"
+	req.AddCookie(c)
+	resp, body := s.do(t, req)
+	_, u, fields := decodeForm(t, body)
+	if resp.StatusCode != http.StatusOK || u != "http://192.168.1.5:8080/uploads" {
+		t.Fatalf("the form posts to %q (%s), want http://192.168.1.5:8080/uploads", u, resp.Status)
+	}
+	f := &postpolicy.Form{URL: s.URL + "/uploads"}
+	for _, fl := range fields {
+		f.Fields = append(f.Fields, postpolicy.Field{Name: fl[0], Value: fl[1]})
+	}
+	up, err := postpolicytest.NewRequest(f, []postpolicy.Field{{Name: "Content-Type", Value: "image/png"}}, "p.png", strings.NewReader("png"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	up.Host = "192.168.1.5:8080"
+	resp, body = s.do(t, up)
+	if resp.StatusCode != http.StatusCreated || !strings.Contains(body, "<Location>http://192.168.1.5:8080/uploads/users/alice/p.png</Location>") {
+		t.Errorf("upload at the public host: %s %s", resp.Status, body)
+	}
+
+	// Behind a proxy that ends TLS: the session cookie is Secure, and a
+	// real target's CORS rule names the public origin.
+	tls := newTestServer(t, nil, "-public-url", "https://Demo.Example:443/")
+	req, _ = http.NewRequest(http.MethodPost, tls.URL+"/signin", strings.NewReader("name=alice"))
+	req.Host = "demo.example"
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	resp, _ = tls.do(t, req)
+	if resp.StatusCode != http.StatusSeeOther || len(resp.Cookies()) == 0 || !resp.Cookies()[0].Secure {
+		t.Fatalf("sign-in behind https: %s, Set-Cookie %q; want a Secure cookie", resp.Status, resp.Header.Get("Set-Cookie"))
+	}
+	req, _ = http.NewRequest(http.MethodGet, tls.URL+"/api/form?content_type=image/png", nil)
+	req.Host = "demo.example"
+	req.AddCookie(resp.Cookies()[0])
+	if _, body := tls.do(t, req); !strings.Contains(body, `"url":"https://demo.example/uploads"`) {
+		t.Errorf("behind https, the form: %s", body)
+	}
+	remote := newTestServer(t, nil, "-endpoint", "http://127.0.0.1:9000", "-public-url", "https://demo.example")
+	if got := remote.app.corsOrigins(); !slices.Contains(got, "https://demo.example") || !slices.Contains(got, remote.URL) {
+		t.Errorf("the CORS rule's origins %q lack the public origin or the listening one", got)
+	}
+}
+
+// isDotSegment reports whether a segment of an escaped URL path is one the
+// WHATWG URL standard's path parser removes or climbs with: ".", "..", or
+// the same with dots written %2e (https://url.spec.whatwg.org/#single-dot-path-segment).
+func isDotSegment(seg string) bool {
+	switch strings.ToLower(seg) {
+	case ".", "%2e", "..", ".%2e", "%2e.", "%2e%2e":
+		return true
+	}
+	return false
+}
+
+// TestEscapeKey checks the object URLs serve writes: no segment a browser
+// would normalise, and the key back from the path the server decodes.
+func TestEscapeKey(t *testing.T) {
+	keys := append([]string{"users/alice/../../users/bob/evil.png", "users/alice/./x", "users/alice/%2e%2e/x", "users/alice/.%2E/x", "users/alice/..", "users/alice/a b/ü?#.png"}, hostileKeys...)
+	for _, key := range keys {
+		if key == "." || key == ".." {
+			continue // no URL path can name these keys: every browser removes them
+		}
+		esc := receiver.EscapeKey(key)
+		for _, seg := range strings.Split(esc, "/") {
+			if isDotSegment(seg) {
+				t.Errorf("EscapeKey(%q) = %q, with the dot segment %q", key, esc, seg)
+			}
+		}
+		u, err := url.Parse("http://127.0.0.1/uploads/" + esc)
+		if err != nil || u.Path != "/uploads/"+key {
+			t.Errorf("EscapeKey(%q) = %q, which a server decodes to %q (%v)", key, esc, u.Path, err)
+		}
+	}
+}
+
+// TestServeDotSegmentKeys uploads, as alice, an object whose key climbs
+// out of her prefix with "..": S3 accepts such a key as it is, and so does
+// the embedded target, but no link or Location must lead a browser, which
+// removes dot segments, to bob's object.
+func TestServeDotSegmentKeys(t *testing.T) {
+	s := newTestServer(t, nil)
+	alice, bob := s.signIn(t, "alice"), s.signIn(t, "bob")
+	if resp, body := s.upload(t, s.form(t, bob, "image/png"), "image/png", "evil.png", "bob's"); resp.StatusCode != http.StatusCreated {
+		t.Fatalf("bob's upload: %s %s", resp.Status, body)
+	}
+	const key = "users/alice/../../users/bob/evil.png"
+	f := s.form(t, alice, "image/png")
+	setField(f, "key", key)
+	resp, body := s.upload(t, f, "image/png", "evil.png", "alice's")
+	if resp.StatusCode != http.StatusCreated {
+		t.Fatalf("alice's upload: %s %s", resp.Status, body)
+	}
+	var pr struct{ Key, Location string }
+	if err := xml.Unmarshal([]byte(body), &pr); err != nil || pr.Key != key {
+		t.Fatalf("PostResponse %+v, %v", pr, err)
+	}
+	base, _ := url.Parse(s.URL + "/")
+	// follow resolves link as a browser does (net/url removes dot segments
+	// as RFC 3986, section 5.2.4, and the WHATWG URL standard do) and reads
+	// it as alice.
+	follow := func(what, link string) {
+		t.Helper()
+		ref, err := url.Parse(link)
+		if err != nil {
+			t.Errorf("%s %q: %v", what, link, err)
+			return
+		}
+		u := base.ResolveReference(ref)
+		for _, seg := range strings.Split(u.EscapedPath(), "/") {
+			if isDotSegment(seg) {
+				t.Errorf("%s %q keeps the dot segment %q", what, u, seg)
+			}
+		}
+		if resp, body := s.get(t, u.RequestURI(), alice); resp.StatusCode != http.StatusOK || body != "alice's" {
+			t.Errorf("%s %q resolves to %s, which answers %s %q; want alice's object", what, link, u, resp.Status, body)
+		}
+	}
+	follow("the Location header", resp.Header.Get("Location"))
+	follow("the PostResponse's Location", pr.Location)
+	items := s.uploads(t, alice)
+	if len(items) != 1 || items[0].Key != key {
+		t.Fatalf("alice's uploads: %+v", items)
+	}
+	follow("the list's link", items[0].URL)
+	if got := s.uploads(t, bob); len(got) != 1 || got[0].Key != "users/bob/evil.png" {
+		t.Errorf("bob's uploads: %+v", got)
+	}
+	if resp, body := s.get(t, "/uploads/users/bob/evil.png", bob); resp.StatusCode != http.StatusOK || body != "bob's" {
+		t.Errorf("bob's object: %s %q", resp.Status, body)
+	}
+}
+
+// TestServeQuotas checks -user-quota and -data-quota: an upload that would
+// take a user, or the data directory, over its quota is refused while it
+// streams, with EntityTooLarge and the room left as MaxSizeAllowed, and
+// stores nothing.
+func TestServeQuotas(t *testing.T) {
+	s := newTestServer(t, nil, "-max-size", "1KiB", "-user-quota", "2KiB", "-data-quota", "3KiB")
+	type refusal struct{ Code, Message, MaxSizeAllowed string }
+	up := func(user, name string, size int) (int, refusal) {
+		t.Helper()
+		c := s.signIn(t, user)
+		resp, body := s.upload(t, s.form(t, c, "image/png"), "image/png", name, strings.Repeat("q", size))
+		var e refusal
+		if resp.StatusCode != http.StatusCreated {
+			if err := xml.Unmarshal([]byte(body), &e); err != nil {
+				t.Fatalf("%s's %s: %s %s", user, name, resp.Status, body)
+			}
+		}
+		return resp.StatusCode, e
+	}
+	for _, tc := range []struct {
+		user, name string
+		size       int
+		status     int
+		left       string // MaxSizeAllowed of a refusal
+	}{
+		{"alice", "a1.png", 1000, 201, ""},
+		{"alice", "a2.png", 1000, 201, ""},
+		{"alice", "a3.png", 1000, 400, "48"}, // her quota: 2048 - 2000 left
+		{"alice", "a4.png", 48, 201, ""},
+		{"bob", "b1.png", 1000, 201, ""},
+		{"carol", "c1.png", 100, 400, "24"}, // the data directory: 3072 - 3048 left
+		{"carol", "c2.png", 24, 201, ""},
+		{"carol", "c3.png", 1, 400, "0"},
+	} {
+		status, e := up(tc.user, tc.name, tc.size)
+		if status != tc.status || (tc.status == 400 && (e.Code != "EntityTooLarge" || e.MaxSizeAllowed != tc.left)) {
+			t.Errorf("%s's %s of %d bytes: %d %+v, want %d with MaxSizeAllowed %q", tc.user, tc.name, tc.size, status, e, tc.status, tc.left)
+		}
+	}
+	keys, temps := storeState(t, s.data, "uploads")
+	want := []string{"users/alice/a1.png", "users/alice/a2.png", "users/alice/a4.png", "users/bob/b1.png", "users/carol/c2.png"}
+	if diff := cmp.Diff(want, keys); diff != "" || len(temps) != 0 {
+		t.Errorf("the store holds (-want +got):\n%s\nand temporary files %q", diff, temps)
+	}
+}
+
+// TestServeMaxUploads checks -max-uploads: while one upload is being
+// received, a second is answered 503 SlowDown at once; once the first is
+// done, uploads are taken again.
+func TestServeMaxUploads(t *testing.T) {
+	s := startLiveServe(t, serveLimits{}, "-max-uploads", "1")
+	content := pattern(1, 256<<10)
+	body, boundary := multipartBody(t, s.form(t, "first"), "image/png", "first.png", strings.NewReader(content))
+	raw := testutil.RawPost(s.addr, "/uploads", boundary, body)
+	c := s.dial(t)
+	defer c.Close()
+	c.Write(raw[:len(raw)/2])
+	// The first upload's handler may not have started yet: try until a
+	// second upload is refused, each with a key of its own.
+	tries := 0
+	waitFor(t, "an upload to be answered SlowDown", func() bool {
+		tries++
+		a := s.post(t, s.form(t, "second"), "image/png", fmt.Sprintf("s%d.png", tries), strings.NewReader("x"))
+		if a.status == http.StatusServiceUnavailable {
+			if a.code != "SlowDown" {
+				t.Errorf("503 with code %q, want SlowDown: %s", a.code, a.body)
+			}
+			return true
+		}
+		return false
+	})
+	c.Write(raw[len(raw)/2:])
+	if a := readAnswer(t, c); a.status != http.StatusCreated {
+		t.Fatalf("the first upload: %d %s", a.status, a.body)
+	}
+	if a := s.post(t, s.form(t, "third"), "image/png", "t.png", strings.NewReader("x")); a.status != http.StatusCreated {
+		t.Errorf("an upload after the first is done: %d %s", a.status, a.body)
+	}
+}
+
+// TestServeDurationsForPeople checks that the page and the startup summary
+// write -expires for people, and say plainly when it is unusually long.
+func TestServeDurationsForPeople(t *testing.T) {
+	s := newTestServer(t, nil)
+	_, page := s.get(t, "/", s.signIn(t, "alice"))
+	if !strings.Contains(page, "valid for 10 minutes.") || strings.Contains(page, "10m0s") {
+		t.Errorf("the page does not say the default lifetime as 10 minutes:\n%s", page)
+	}
+	for _, tc := range []struct {
+		expires string
+		want    []string
+	}{
+		{"2h30m", []string{"valid 2 hours 30 minutes\n"}},
+		{"90s", []string{"valid 1 minute 30 seconds\n"}},
+		{"25677h14m8s", []string{"valid about 1069 days 21 hours", "unusually long"}},
+	} {
+		_, stop := startServe(t, nil, "-data", t.TempDir(), "-expires", tc.expires)
+		stdout, _, err := stop()
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, w := range tc.want {
+			if !strings.Contains(stdout, w) {
+				t.Errorf("-expires %s: the summary lacks %q:\n%s", tc.expires, w, stdout)
+			}
+		}
+		if strings.Contains(stdout, "m0s") || strings.Contains(stdout, "h14m8s") {
+			t.Errorf("-expires %s: the summary writes a Go duration:\n%s", tc.expires, stdout)
+		}
+	}
+}
+
+// TestPageProgressHidden checks that the page shows no progress bar before
+// an upload: app.js shows it while a file is being sent, and hides it when
+// the store has answered.
+func TestPageProgressHidden(t *testing.T) {
+	s := newTestServer(t, nil)
+	_, page := s.get(t, "/", s.signIn(t, "alice"))
+	if !regexp.MustCompile(`<div id="progress-row" class="progress" hidden>`).MatchString(page) {
+		t.Errorf("the progress bar is not hidden before an upload:\n%s", page)
+	}
+}
+
+func TestDurationText(t *testing.T) {
+	for d, want := range map[time.Duration]string{
+		10 * time.Minute:             "10 minutes",
+		time.Minute:                  "1 minute",
+		90 * time.Second:             "1 minute 30 seconds",
+		2*time.Hour + 30*time.Minute: "2 hours 30 minutes",
+		2*time.Hour + 30*time.Minute + 10*time.Second:    "about 2 hours 30 minutes",
+		time.Hour + time.Second:                          "about 1 hour",
+		24 * time.Hour:                                   "1 day",
+		49 * time.Hour:                                   "2 days 1 hour",
+		25677*time.Hour + 14*time.Minute + 8*time.Second: "about 1069 days 21 hours",
+		1500 * time.Millisecond:                          "about 1 second",
+		500 * time.Millisecond:                           "500 milliseconds",
+		time.Millisecond:                                 "1 millisecond",
+		time.Microsecond:                                 "less than a millisecond",
+	} {
+		if got := durationText(d); got != want {
+			t.Errorf("durationText(%s) = %q, want %q", d, got, want)
 		}
 	}
 }

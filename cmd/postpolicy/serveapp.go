@@ -14,6 +14,7 @@ import (
 	"html/template"
 	"io/fs"
 	"log"
+	"net"
 	"net/http"
 	"net/url"
 	"slices"
@@ -50,13 +51,30 @@ type app struct {
 	// uploads answers GET /api/form: one Signer and one prepared
 	// Template for the process.
 	uploads *backend.Uploads
-	// targetURL is the URL forms post to; host, the host the page must be
-	// loaded from, so that the embedded target's uploads are same-origin.
-	targetURL, host string
+	// targetURL is the URL forms post to.
+	targetURL string
+
+	// origin is the page's own origin, scheme://host[:port]: -public-url
+	// when given, else the address serve listens on. The embedded
+	// target's forms post there, and so the page must be loaded from it
+	// for its uploads to be same-origin; originKey is its host as
+	// hostKey writes it.
+	origin, originKey, originScheme string
+	// base is the URL of the address serve listens on.
+	base string
+	// hosts are the Host header values the page answers to, in lower
+	// case (see allowHosts); hostList the same with their ports, in the
+	// order the summary shows them.
+	hosts    map[string]bool
+	hostList []string
+	// secure marks session cookies Secure: the page is reached over
+	// https (-public-url https://...), through a proxy that ends TLS.
+	secure bool
 
 	// The embedded target.
-	store *dirStore
-	recv  http.Handler
+	store       *dirStore
+	recv        http.Handler
+	uploadSlots chan struct{} // one token per upload being received (-max-uploads)
 
 	// A real target: what the page reported.
 	reports *uploadReports
@@ -67,16 +85,24 @@ type app struct {
 // target's store; nil for a real target (-endpoint, -aws), whose
 // configuration newApp checks by signing an example form.
 func newApp(o *serveOptions, creds postpolicy.Credentials, store *dirStore, base string, logger *log.Logger) (*app, error) {
-	a := &app{o: o, creds: creds, sessions: newSessions(12 * time.Hour), log: logger, store: store}
+	a := &app{o: o, creds: creds, sessions: newSessions(12 * time.Hour), log: logger, store: store, origin: base, base: base}
+	if o.public != nil {
+		a.origin = o.public.String()
+		a.secure = o.public.Scheme == "https"
+	}
+	if err := a.allowHosts(base); err != nil {
+		return nil, err
+	}
 	signer := &postpolicy.Signer{Credentials: creds, Region: o.region, Endpoint: o.endpoint}
 	if !o.remote() {
 		if store == nil {
 			return nil, errors.New("the embedded target needs a store")
 		}
 		// The form posts back to the page's own origin, path-style.
-		signer.Endpoint, signer.URLStyle = base, postpolicy.URLStylePath
+		signer.Endpoint, signer.URLStyle = a.origin, postpolicy.URLStylePath
+		store.userQuota, store.dataQuota = int64(o.userQuota), int64(o.dataQuota)
 		a.recv = a.receiver()
-		a.host = strings.TrimPrefix(base, "http://")
+		a.uploadSlots = make(chan struct{}, max(o.maxUploads, 1))
 	}
 	uploads, err := o.uploads(signer, a.sessions.user, func(r *http.Request, err error) {
 		a.log.Printf("%s %s: %v", r.Method, r.URL.Path, err)
@@ -127,31 +153,161 @@ func newApp(o *serveOptions, creds postpolicy.Credentials, store *dirStore, base
 	return a, nil
 }
 
-// ServeHTTP sends requests for the bucket to the embedded target and the
-// others to the page's routes. The bucket's requests bypass ServeMux,
-// which would clean paths and so change keys holding "//" or "..".
+// allowHosts fills the hosts the page answers to, for a server listening
+// at base (http://HOST:PORT): the loopback names 127.0.0.1, localhost and
+// [::1] with the port, base's own host, and the host of -public-url. A
+// host name that is not in this list is how a DNS rebinding attack shows
+// itself: a page of the attacker's site, whose name now resolves to this
+// machine, sends its own name as Host.
+func (a *app) allowHosts(base string) error {
+	b, err := url.Parse(base)
+	if err != nil || b.Port() == "" {
+		return fmt.Errorf("the server's base URL %q has no port", base)
+	}
+	a.hosts = make(map[string]bool)
+	add := func(scheme, host, port string) {
+		h := strings.ToLower(net.JoinHostPort(host, port))
+		shown := h
+		if port == defaultPort(scheme) {
+			// Browsers leave out the scheme's default port.
+			shown = strings.TrimSuffix(h, ":"+port)
+			a.hosts[shown] = true
+		}
+		if !a.hosts[h] {
+			a.hostList = append(a.hostList, shown)
+		}
+		a.hosts[h] = true
+	}
+	add(b.Scheme, b.Hostname(), b.Port())
+	for _, name := range []string{"127.0.0.1", "localhost", "::1"} {
+		add(b.Scheme, name, b.Port())
+	}
+	o, _ := url.Parse(a.origin)
+	port := o.Port()
+	if port == "" {
+		port = defaultPort(o.Scheme)
+	}
+	add(o.Scheme, o.Hostname(), port)
+	a.originKey, a.originScheme = hostKey(o.Host, o.Scheme), o.Scheme
+	return nil
+}
+
+// defaultPort returns the port a URL of scheme has when it names none.
+func defaultPort(scheme string) string {
+	if scheme == "https" {
+		return "443"
+	}
+	return "80"
+}
+
+// hostKey returns a Host header value in lower case and with its port,
+// scheme's default when it has none, so that two ways of writing one host
+// compare equal.
+func hostKey(host, scheme string) string {
+	host = strings.ToLower(host)
+	if _, _, err := net.SplitHostPort(host); err != nil {
+		return net.JoinHostPort(strings.Trim(host, "[]"), defaultPort(scheme))
+	}
+	return host
+}
+
+// corsOrigins returns the origins a page of serve may post from, for a
+// real target's CORS rule: the address serve listens on and, when it is a
+// loopback address, the same with localhost; and -public-url's.
+func (a *app) corsOrigins() []string {
+	origins := []string{a.base}
+	if b, err := url.Parse(a.base); err == nil {
+		if ip := net.ParseIP(b.Hostname()); ip != nil && ip.IsLoopback() {
+			origins = append(origins, "http://"+net.JoinHostPort("localhost", b.Port()))
+		}
+	}
+	if !slices.Contains(origins, a.origin) {
+		origins = append(origins, a.origin)
+	}
+	return origins
+}
+
+// ServeHTTP answers only to the hosts of allowHosts. For the embedded
+// target, it sends a browser that loaded the page under another allowed
+// name to the page's origin, then gives the page's own routes to its mux
+// and every other request to the target: S3's answers, such as
+// NoSuchBucket, for any path that is not the page's. The target's
+// requests bypass ServeMux, which would clean paths and so change keys
+// holding "//" or "..".
 func (a *app) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("X-Content-Type-Options", "nosniff")
-	if a.host != "" && r.Host != a.host {
-		// The embedded target's forms post to the host the server signs
-		// for: a page loaded under another name would post across
-		// origins, which its Content-Security-Policy forbids. Send the
-		// browser to that host.
-		if r.Method != http.MethodGet && r.Method != http.MethodHead {
-			http.Error(w, "use http://"+a.host+"/", http.StatusMisdirectedRequest)
-			return
-		}
-		http.Redirect(w, r, "http://"+a.host+r.URL.RequestURI(), http.StatusTemporaryRedirect)
+	if !a.hosts[strings.ToLower(r.Host)] {
+		// No page and no redirect: a rebinding page must learn nothing,
+		// and a mistyped name gets a reason.
+		http.Error(w, "Misdirected request: this server answers only to the host names it was started for; "+
+			"to reach it under another name, start it with -public-url (see postpolicy serve -h).", http.StatusMisdirectedRequest)
 		return
 	}
-	if a.recv != nil {
-		p := r.URL.Path
-		if b := "/" + a.o.bucket; p == b || strings.HasPrefix(p, b+"/") {
-			a.recv.ServeHTTP(w, r)
+	if a.recv != nil && hostKey(r.Host, a.originScheme) != a.originKey {
+		// The embedded target's forms post to the page's origin: a page
+		// loaded under another name would post across origins, which its
+		// Content-Security-Policy forbids. Send the browser there.
+		if r.Method != http.MethodGet && r.Method != http.MethodHead {
+			http.Error(w, "use "+a.origin+"/", http.StatusMisdirectedRequest)
+			return
+		}
+		http.Redirect(w, r, a.origin+r.URL.RequestURI(), http.StatusTemporaryRedirect)
+		return
+	}
+	if a.recv != nil && !pageRoute(r.URL.Path) {
+		a.serveTarget(w, r)
+		return
+	}
+	a.mux.ServeHTTP(w, r)
+}
+
+// pageRoute reports whether path is the page's own: "/" or under one of
+// reservedBuckets.
+func pageRoute(path string) bool {
+	if path == "/" {
+		return true
+	}
+	rest, ok := strings.CutPrefix(path, "/")
+	first, _, _ := strings.Cut(rest, "/")
+	return ok && slices.Contains(reservedBuckets, first)
+}
+
+// errReadDenied answers a read of an object by anyone but its owner, as
+// S3 answers a GET without permission.
+var errReadDenied = &receiver.S3Error{Code: receiver.CodeAccessDenied, Status: http.StatusForbidden, Message: "Access Denied"}
+
+// errSlowDown answers an upload over -max-uploads: S3's answer to more
+// requests than it takes at once ("Error responses",
+// https://docs.aws.amazon.com/AmazonS3/latest/API/ErrorResponses.html).
+var errSlowDown = &receiver.S3Error{Code: receiver.CodeSlowDown, Status: http.StatusServiceUnavailable, Message: "Please reduce your request rate."}
+
+// serveTarget passes a request to the embedded target: a read of an
+// object only for its owner, the signed-in user whose prefix holds the
+// key; an upload only when fewer than -max-uploads are being received,
+// else 503 SlowDown at once, without reading the body (the connection is
+// then closed).
+func (a *app) serveTarget(w http.ResponseWriter, r *http.Request) {
+	switch r.Method {
+	case http.MethodGet, http.MethodHead:
+		// The Handler's route: the key is the decoded path after the
+		// bucket.
+		if key, ok := strings.CutPrefix(r.URL.Path, "/"+a.o.bucket+"/"); ok && key != "" {
+			if name, ok := a.sessions.user(r); !ok || !strings.HasPrefix(key, userPrefix(name)) {
+				receiver.WriteError(w, errReadDenied)
+				return
+			}
+		}
+	case http.MethodPost:
+		select {
+		case a.uploadSlots <- struct{}{}:
+			defer func() { <-a.uploadSlots }()
+		default:
+			w.Header().Set("Connection", "close")
+			receiver.WriteError(w, errSlowDown)
 			return
 		}
 	}
-	a.mux.ServeHTTP(w, r)
+	a.recv.ServeHTTP(w, r)
 }
 
 // receiver returns the embedded S3 POST endpoint: receiver.Handler
@@ -202,7 +358,7 @@ func (a *app) render(w http.ResponseWriter, status int, name, errMsg string) {
 		Types:       a.o.types.String(),
 		MaxSize:     int64(a.o.maxSize),
 		MaxSizeText: sizeText(int64(a.o.maxSize)),
-		Expires:     a.o.expires.String(),
+		Expires:     durationText(a.o.expires),
 		Target:      "embedded",
 		Where:       "the embedded S3 POST endpoint of this server, bucket " + a.o.bucket,
 	}
@@ -240,7 +396,7 @@ func (a *app) signIn(w http.ResponseWriter, r *http.Request) {
 		a.render(w, http.StatusBadRequest, "", "A name is 1 to 32 lower-case letters, digits, - or _.")
 		return
 	}
-	http.SetCookie(w, a.sessions.cookie(name, r.TLS != nil))
+	http.SetCookie(w, a.sessions.cookie(name, r.TLS != nil || a.secure))
 	http.Redirect(w, r, "/", http.StatusSeeOther)
 }
 
@@ -293,7 +449,7 @@ func (a *app) listUploads(w http.ResponseWriter, r *http.Request) {
 			items = append(items, uploadItem{
 				Key: o.Key, Name: strings.TrimPrefix(o.Key, prefix), Size: o.Size,
 				ContentType: o.ContentType, LastModified: o.LastModified,
-				URL: "/" + a.o.bucket + "/" + escapeKey(o.Key),
+				URL: "/" + a.o.bucket + "/" + receiver.EscapeKey(o.Key),
 			})
 		}
 	} else {
@@ -348,7 +504,7 @@ func (a *app) reportUpload(w http.ResponseWriter, r *http.Request) {
 	a.reports.add(name, uploadItem{
 		Key: in.Key, Name: strings.TrimPrefix(in.Key, prefix), Size: in.Size, ContentType: in.ContentType,
 		LastModified: time.Now().UTC().Truncate(time.Second),
-		URL:          strings.TrimSuffix(a.targetURL, "/") + "/" + escapeKey(in.Key),
+		URL:          strings.TrimSuffix(a.targetURL, "/") + "/" + receiver.EscapeKey(in.Key),
 	})
 	w.WriteHeader(http.StatusNoContent)
 }
@@ -378,15 +534,6 @@ func (u *uploadReports) list(name string) []uploadItem {
 	u.mu.Lock()
 	defer u.mu.Unlock()
 	return slices.Clone(u.byUser[name])
-}
-
-// escapeKey returns key as a URL path, each segment escaped.
-func escapeKey(key string) string {
-	parts := strings.Split(key, "/")
-	for i, p := range parts {
-		parts[i] = url.PathEscape(p)
-	}
-	return strings.Join(parts, "/")
 }
 
 // writeJSONResponse answers v as JSON with status.

@@ -15,6 +15,7 @@
   const drop = document.getElementById("drop");
   const button = document.getElementById("upload");
   const progress = document.getElementById("progress");
+  const progressRow = document.getElementById("progress-row");
   const result = document.getElementById("result");
   const list = document.getElementById("uploads");
   const chosen = document.getElementById("chosen");
@@ -107,6 +108,7 @@
     button.disabled = true;
     progress.max = 100;
     progress.value = 0;
+    let stored = false;
     try {
       show("busy", "Signing…", "asking the server for an upload form.");
       let signed;
@@ -146,9 +148,11 @@
       data.append("file", file);
 
       show("busy", "Uploading…", file.name + " (" + sizeText(file.size) + ")");
+      progressRow.hidden = false; // shown only while the file is being sent
       const answer = await post(signed.url, data);
-      if (answer.status >= 200 && answer.status < 300) {
-        progress.value = progress.max;
+      stored = answer.status >= 200 && answer.status < 300;
+      endProgress(stored);
+      if (stored) {
         const key = xmlText(answer.body, "Key") || signed.fields.key.replace("${filename}", file.name);
         show("ok", "Uploaded:", key + " (" + sizeText(file.size) + ").");
         if (remote) {
@@ -179,8 +183,18 @@
       }
       show("error", "Refused by the store:", detail);
     } finally {
+      endProgress(stored);
       button.disabled = false;
     }
+  }
+
+  // endProgress hides the progress bar once the store has answered: full
+  // for a stored file, back at zero otherwise, since a refused or failed
+  // upload stored nothing (its bar, full once the browser had sent the
+  // file, would say otherwise).
+  function endProgress(stored) {
+    progress.value = stored ? progress.max : 0;
+    progressRow.hidden = true;
   }
 
   async function refresh() {
