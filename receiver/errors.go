@@ -67,6 +67,9 @@ const (
 	CodeAuthorizationQueryParametersError ErrorCode = "AuthorizationQueryParametersError"   // 400: a presigned URL's X-Amz-* parameters are missing or malformed
 	CodeMissingContentLength              ErrorCode = "MissingContentLength"                // 411: a PUT without Content-Length
 	CodeInvalidDigest                     ErrorCode = "InvalidDigest"                       // 400: a Content-MD5 that is not the base64 of 16 bytes
+	CodeAuthorizationHeaderMalformed      ErrorCode = "AuthorizationHeaderMalformed"        // 400: an Authorization header that is not SigV4's form
+	CodeXAmzContentSHA256Mismatch         ErrorCode = "XAmzContentSHA256Mismatch"           // 400: the body does not hash to x-amz-content-sha256
+	CodeNotImplemented                    ErrorCode = "NotImplemented"                      // 501: a streaming (aws-chunked) payload
 )
 
 // S3Error is an error as S3 reports it: a code, an HTTP status, a message

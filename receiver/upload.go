@@ -52,7 +52,6 @@ type Upload struct {
 	minSize, maxSize int64
 	sum              checksum
 	file             *fileReader
-	put              *putReader
 }
 
 // Get returns the value of the field named name (compared

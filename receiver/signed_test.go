@@ -326,8 +326,8 @@ func TestVerifyPresignedParameters(t *testing.T) {
 	if _, err := f.v.VerifyPresigned(readRequest(t, requestFor("PUT", get.URL, nil, []byte("x"))), "uploads", "users/alice/x.png"); !errors.Is(err, receiver.CodeSignatureDoesNotMatch) {
 		t.Errorf("a GET URL used for PUT: %v", err)
 	}
-	if _, err := f.v.VerifyPresigned(readRequest(t, requestFor("DELETE", get.URL, nil, nil)), "uploads", "users/alice/x.png"); !errors.Is(err, receiver.CodeMethodNotAllowed) {
-		t.Errorf("DELETE: %v", err)
+	if _, err := f.v.VerifyPresigned(readRequest(t, requestFor("DELETE", get.URL, nil, nil)), "uploads", "users/alice/x.png"); !errors.Is(err, receiver.CodeSignatureDoesNotMatch) {
+		t.Errorf("a GET URL used for DELETE: %v", err)
 	}
 
 	set := func(name, value string) string {
@@ -474,4 +474,135 @@ func FuzzVerifyPresigned(f *testing.F) {
 			t.Fatalf("reading the body: %v", err)
 		}
 	})
+}
+
+// headerExamples are the header-signed requests of "Signature Calculations
+// for the Authorization Header: Transferring Payload in a Single Chunk",
+// https://docs.aws.amazon.com/AmazonS3/latest/API/sig-v4-header-based-auth.html,
+// as transcribed in internal/sigv4/testdata/s3-sigv4-examples.json.
+type headerExamples struct {
+	HeaderAuth struct {
+		Examples []headerExampleT `json:"examples"`
+	} `json:"header_auth"`
+}
+
+// rawHeaderExample is example e as sent, with its Authorization header
+// and the changes of edit applied to its header lines.
+func rawHeaderExample(e headerExampleT, edit func([][2]string) [][2]string) string {
+	var b strings.Builder
+	target := (&url.URL{Path: e.Path}).EscapedPath()
+	if e.Query != "" {
+		target += "?" + e.Query
+	}
+	b.WriteString(e.Method + " " + target + " HTTP/1.1\r\n")
+	h := append([][2]string(nil), e.Headers...)
+	h = append(h, [2]string{"Authorization", e.Authorization})
+	if e.Body != "" {
+		h = append(h, [2]string{"Content-Length", strconv.Itoa(len(e.Body))})
+	}
+	if edit != nil {
+		h = edit(h)
+	}
+	for _, kv := range h {
+		b.WriteString(kv[0] + ": " + kv[1] + "\r\n")
+	}
+	b.WriteString("\r\n" + e.Body)
+	return b.String()
+}
+
+type headerExampleT = struct {
+	Name          string      `json:"name"`
+	Method        string      `json:"method"`
+	Path          string      `json:"path"`
+	Query         string      `json:"query"`
+	Headers       [][2]string `json:"headers"`
+	Body          string      `json:"body"`
+	Authorization string      `json:"authorization"`
+}
+
+// TestVerifyRequestAWSExamples verifies AWS's four published header-signed
+// requests, and refuses each with one thing changed.
+func TestVerifyRequestAWSExamples(t *testing.T) {
+	var ex headerExamples
+	testutil.ReadJSON(t, "../internal/sigv4/testdata/s3-sigv4-examples.json", &ex)
+	if len(ex.HeaderAuth.Examples) != 4 {
+		t.Fatalf("%d examples, want 4", len(ex.HeaderAuth.Examples))
+	}
+	signedAt := time.Date(2013, 5, 24, 0, 0, 0, 0, time.UTC)
+	v := exampleVerifier(signedAt.Add(10 * time.Minute))
+	for _, e := range ex.HeaderAuth.Examples {
+		t.Run(e.Name, func(t *testing.T) {
+			u, err := v.VerifyRequest(readRequest(t, rawHeaderExample(e, nil)), "examplebucket", strings.TrimPrefix(e.Path, "/"))
+			if err != nil {
+				t.Fatalf("the published request is refused: %v", err)
+			}
+			if u.Method != e.Method || u.AccessKeyID != "AKIAIOSFODNN7EXAMPLE" {
+				t.Errorf("Upload = %+v", u)
+			}
+			if e.Method == "PUT" {
+				got, err := io.ReadAll(u.File)
+				if err != nil || string(got) != e.Body {
+					t.Errorf("File: %q, %v", got, err)
+				}
+			}
+			set := func(name, value string) func([][2]string) [][2]string {
+				return func(h [][2]string) [][2]string {
+					for i := range h {
+						if strings.EqualFold(h[i][0], name) {
+							h[i][1] = value
+							return h
+						}
+					}
+					return append(h, [2]string{name, value})
+				}
+			}
+			for _, tc := range []struct {
+				name string
+				edit func([][2]string) [][2]string
+				code receiver.ErrorCode
+			}{
+				{"another host", set("Host", "examplebucket.s3.amazonaws.co"), receiver.CodeSignatureDoesNotMatch},
+				{"another date", set("X-Amz-Date", "20130524T000001Z"), receiver.CodeSignatureDoesNotMatch},
+				{"an unsigned x-amz header", set("x-amz-acl", "public-read"), receiver.CodeAccessDenied},
+				{"no x-amz-date", func(h [][2]string) [][2]string {
+					return slices.DeleteFunc(h, func(kv [2]string) bool { return strings.EqualFold(kv[0], "x-amz-date") })
+				}, receiver.CodeAccessDenied},
+				{"a malformed Authorization", set("Authorization", strings.Replace(e.Authorization, "SignedHeaders", "Signed", 1)), receiver.CodeAuthorizationHeaderMalformed},
+				{"another region", set("Authorization", strings.Replace(e.Authorization, "us-east-1", "us-west-2", 1)), receiver.CodeAuthorizationHeaderMalformed},
+			} {
+				t.Run(tc.name, func(t *testing.T) {
+					_, err := v.VerifyRequest(readRequest(t, rawHeaderExample(e, tc.edit)), "examplebucket", "k")
+					if !errors.Is(err, tc.code) {
+						t.Errorf("err = %v, want %s", err, tc.code)
+					}
+				})
+			}
+		})
+	}
+
+	// The PUT example's body must hash to its x-amz-content-sha256.
+	put := ex.HeaderAuth.Examples[1]
+	bad := put
+	bad.Body = "Welcome to Amazon S4."
+	u, err := v.VerifyRequest(readRequest(t, rawHeaderExample(bad, nil)), "examplebucket", "test$file.text")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := io.ReadAll(u.File); !errors.Is(err, receiver.CodeXAmzContentSHA256Mismatch) {
+		t.Errorf("a body of another hash: %v", err)
+	}
+
+	// The clock: 15 minutes either way.
+	for _, d := range []time.Duration{-15*time.Minute - time.Second, 15*time.Minute + time.Second} {
+		_, err := exampleVerifier(signedAt.Add(d)).VerifyRequest(readRequest(t, rawHeaderExample(ex.HeaderAuth.Examples[0], nil)), "examplebucket", "test.txt")
+		if !errors.Is(err, receiver.CodeRequestTimeTooSkewed) {
+			t.Errorf("server clock %v from the request: %v", d, err)
+		}
+	}
+
+	// Neither signed form: anonymous.
+	_, err = v.VerifyRequest(readRequest(t, "GET /test.txt HTTP/1.1\r\nHost: examplebucket.s3.amazonaws.com\r\n\r\n"), "examplebucket", "test.txt")
+	if !errors.Is(err, receiver.CodeAccessDenied) {
+		t.Errorf("an anonymous request: %v", err)
+	}
 }
