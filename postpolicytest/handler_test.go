@@ -175,7 +175,10 @@ func TestErrorsAndCORS(t *testing.T) {
 	}{
 		{"POST", "/nope", nil, 404, "NoSuchBucket"},
 		{"GET", "/b1/missing", nil, 404, "NoSuchKey"},
-		{"PUT", "/b1/k", nil, 405, "MethodNotAllowed"},
+		{"PUT", "/b1/k", nil, 403, "AccessDenied"}, // an anonymous PutObject
+		{"PUT", "/b1", nil, 405, "MethodNotAllowed"},
+		{"DELETE", "/b1/k", nil, 405, "MethodNotAllowed"},
+		{"POST", "/b1/k?uploads", nil, 403, "AccessDenied"}, // an anonymous CreateMultipartUpload
 		{"GET", "/b1", nil, 405, "MethodNotAllowed"},
 		{"POST", "/b1", map[string]string{"Content-Type": "application/json"}, 412, "PreconditionFailed"},
 	}

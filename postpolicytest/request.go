@@ -5,6 +5,7 @@ import (
 	"io"
 	"mime/multipart"
 	"net/http"
+	"strings"
 
 	"github.com/postpolicy/postpolicy"
 )
@@ -47,5 +48,37 @@ func NewPostRequest(url string, fields []postpolicy.Field, filename string, cont
 		return nil, err
 	}
 	req.Header.Set("Content-Type", mw.FormDataContentType())
+	return req, nil
+}
+
+// NewPresignedRequest returns the request a client sends for p, from
+// [postpolicy.Signer.PresignPut] or PresignGet: p's method and URL, p's
+// headers with their values, and content as the body (nil for none),
+// whose length is sent as Content-Length. It reads
+// content into memory; it is for tests.
+func NewPresignedRequest(p *postpolicy.Presigned, content io.Reader) (*http.Request, error) {
+	var body []byte
+	if content != nil {
+		var err error
+		if body, err = io.ReadAll(content); err != nil {
+			return nil, err
+		}
+	}
+	req, err := http.NewRequest(p.Method, p.URL, bytes.NewReader(body))
+	if err != nil {
+		return nil, err
+	}
+	req.ContentLength = int64(len(body))
+	if len(body) == 0 {
+		req.Body = http.NoBody
+	}
+	for _, h := range p.Header {
+		if strings.EqualFold(h.Name, "Content-Length") {
+			// net/http sends the body's length: a body of another size
+			// than the signed one fails the signature, as it does on S3.
+			continue
+		}
+		req.Header.Set(h.Name, h.Value)
+	}
 	return req, nil
 }

@@ -1,13 +1,16 @@
-// Package postpolicytest provides a fake S3 POST endpoint for tests, as
+// Package postpolicytest provides a fake S3 upload endpoint for tests, as
 // net/http/httptest provides fake HTTP servers: start a [Server], point a
 // [postpolicy.Signer] at it, post forms to it (from Go or from a browser),
-// and read back what it stored. Uploads are verified by a
-// [receiver.Verifier] with S3's semantics and S3's answers, so a test
-// sees the same refusals a real bucket would give.
+// PUT to the URLs of [postpolicy.Signer.PresignPut], run multipart
+// uploads (Uppy's AwsS3 plugin, a backend signing with
+// [postpolicy.Signer.SignRequest]), and read back what it stored. Requests
+// are verified by a [receiver.Verifier] with S3's semantics and S3's
+// answers, so a test sees the same refusals a real bucket would give.
 //
 // A Server is a [receiver.Handler] over a [receiver.MemoryStore] on a
-// loopback port; servers that want the same endpoint over their own
-// storage use the receiver package directly.
+// loopback port, with the parts of multipart uploads in memory; servers
+// that want the same endpoint over their own storage use the receiver
+// package directly.
 package postpolicytest
 
 import (
@@ -42,18 +45,34 @@ type Server struct {
 	Verifier *receiver.Verifier
 	// Store holds the uploaded objects.
 	Store *receiver.MemoryStore
+	// Handler is the server's handler. Tests may change its settings
+	// before sending requests: MinPartSize (MinPartSize by default, so
+	// that multipart uploads of a few bytes work; 0 restores S3's 5 MiB),
+	// PrivateReads (false by default, so that tests can read objects back
+	// anonymously), MultipartExpiry.
+	Handler *receiver.Handler
 
 	srv *httptest.Server
 }
+
+// MinPartSize is the least size of every part but the last of a
+// multipart upload that a Server completes, instead of S3's 5 MiB: parts
+// may be small, but not empty.
+const MinPartSize = 1
 
 // NewServer starts a Server serving buckets (DefaultBucket when none are
 // given). Call Close when done.
 //
 // Buckets are reachable path-style (URL/BUCKET) and virtual-hosted style
 // (http://BUCKET.localhost:PORT/, which browsers resolve to the loopback
-// address; Go clients can use Client). Pages of any origin may upload with
-// fetch or XMLHttpRequest and read the answer (CORS); no page of another
-// origin can read an object back.
+// address; Go clients can use Client). The server answers what a
+// [receiver.Handler] answers: POST forms, presigned or header-signed PUT,
+// GET and HEAD (anonymous ones too), and the multipart-upload calls
+// (CreateMultipartUpload, UploadPart, ListParts, CompleteMultipartUpload,
+// AbortMultipartUpload), every one but the anonymous reads signed with
+// the server's Credentials. Pages of any origin may upload with fetch or
+// XMLHttpRequest and read the answer, ETag included (CORS); no page of
+// another origin can read an object back without a signature.
 func NewServer(buckets ...string) *Server {
 	if len(buckets) == 0 {
 		buckets = []string{DefaultBucket}
@@ -70,8 +89,11 @@ func NewServer(buckets ...string) *Server {
 	s.Verifier = &receiver.Verifier{Lookup: receiver.StaticCredentials(s.Credentials), Region: s.Region}
 	// Pages of any origin may upload (a test's page is seldom on the
 	// server's origin) and read the upload's answer; as with any
-	// receiver.Handler, GET and HEAD answers carry no CORS header.
-	s.srv = httptest.NewServer(&receiver.Handler{Verifier: s.Verifier, Store: s.Store, Buckets: buckets, BaseHost: "localhost", CORSOrigins: []string{"*"}})
+	// receiver.Handler, anonymous GET and HEAD answers carry no CORS
+	// header.
+	s.Handler = &receiver.Handler{Verifier: s.Verifier, Store: s.Store, Buckets: buckets, BaseHost: "localhost", CORSOrigins: []string{"*"},
+		MinPartSize: MinPartSize}
+	s.srv = httptest.NewServer(s.Handler)
 	s.URL = s.srv.URL
 	return s
 }

@@ -69,7 +69,12 @@ const (
 	CodeInvalidDigest                     ErrorCode = "InvalidDigest"                       // 400: a Content-MD5 that is not the base64 of 16 bytes
 	CodeAuthorizationHeaderMalformed      ErrorCode = "AuthorizationHeaderMalformed"        // 400: an Authorization header that is not SigV4's form
 	CodeXAmzContentSHA256Mismatch         ErrorCode = "XAmzContentSHA256Mismatch"           // 400: the body does not hash to x-amz-content-sha256
-	CodeNotImplemented                    ErrorCode = "NotImplemented"                      // 501: a streaming (aws-chunked) payload
+	CodeNotImplemented                    ErrorCode = "NotImplemented"                      // 501: a streaming (aws-chunked) payload, x-amz-copy-source
+	CodeNoSuchUpload                      ErrorCode = "NoSuchUpload"                        // 404: an unknown, aborted, completed or expired multipart upload
+	CodeInvalidPart                       ErrorCode = "InvalidPart"                         // 400: a completed part that was not uploaded, or has another ETag
+	CodeInvalidPartOrder                  ErrorCode = "InvalidPartOrder"                    // 400: completed parts not in ascending order
+	CodeMalformedXML                      ErrorCode = "MalformedXML"                        // 400: a CompleteMultipartUpload body that does not parse or lists no part
+	CodeOperationAborted                  ErrorCode = "OperationAborted"                    // 409: an upload being completed is aborted or completed again
 )
 
 // S3Error is an error as S3 reports it: a code, an HTTP status, a message

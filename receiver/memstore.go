@@ -29,13 +29,17 @@ func NewMemoryStore() *MemoryStore {
 }
 
 // Put reads body to its end and stores the object only if that succeeds.
+// It keeps info.ETag when it is set, and sets it to the hex MD5 of the
+// content otherwise.
 func (m *MemoryStore) Put(_ context.Context, bucket, key string, info ObjectInfo, body io.Reader) (ObjectInfo, error) {
 	data, err := io.ReadAll(body)
 	if err != nil {
 		return ObjectInfo{}, err
 	}
-	sum := md5.Sum(data)
-	info.ETag = hex.EncodeToString(sum[:])
+	if info.ETag == "" {
+		sum := md5.Sum(data)
+		info.ETag = hex.EncodeToString(sum[:])
+	}
 	info.Size = int64(len(data))
 	info.LastModified = time.Now().UTC().Truncate(time.Second)
 	m.mu.Lock()

@@ -17,8 +17,9 @@ import (
 // Upload is a browser upload that passed every check that can be made
 // before its file is read.
 type Upload struct {
-	// Method is POST for a form from Verifier.Verify or VerifyFields; PUT,
-	// GET or HEAD for a presigned request from Verifier.VerifyPresigned.
+	// Method is POST for a form from Verifier.Verify or VerifyFields; the
+	// request's method (PUT, GET, HEAD, POST, DELETE) for a signed request
+	// from Verifier.VerifyRequest or VerifyPresigned.
 	Method string
 	// Bucket is the bucket the upload was posted to.
 	Bucket string

@@ -340,7 +340,10 @@ var errKeyNotUTF8 = &receiver.S3Error{Code: receiver.CodeInvalidArgument, Status
 // Put reads body to its end into a temporary file and commits the object
 // only if that succeeds; otherwise it removes what it wrote and returns the
 // error (for an upload that broke content-length-range, the *S3Error the
-// Verifier's reader returned; for one over a quota, quotaError's).
+// Verifier's reader returned; for one over a quota, quotaError's). As the
+// receiver.Store contract says, it keeps info.ETag when it is set (the
+// multipart ETag of an object the Handler assembled from parts) and sets
+// the hex MD5 of the content otherwise.
 func (s *dirStore) Put(ctx context.Context, bucket, key string, info receiver.ObjectInfo, body io.Reader) (receiver.ObjectInfo, error) {
 	dir, err := s.dir(bucket)
 	if err != nil {
@@ -380,8 +383,11 @@ func (s *dirStore) Put(ctx context.Context, bucket, key string, info receiver.Ob
 		Data:         hash + "-" + hex.EncodeToString(random[:]) + dataSuffix,
 		ContentType:  info.ContentType,
 		Size:         size,
-		ETag:         hex.EncodeToString(sum),
+		ETag:         info.ETag,
 		LastModified: s.now().UTC().Truncate(time.Second),
+	}
+	if m.ETag == "" {
+		m.ETag = hex.EncodeToString(sum)
 	}
 	for _, f := range info.Metadata {
 		m.Metadata = append(m.Metadata, [2]string{f.Name, f.Value})

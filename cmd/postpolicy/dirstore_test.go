@@ -150,6 +150,30 @@ func TestDirStoreReopen(t *testing.T) {
 	}
 }
 
+// TestDirStoreGivenETag checks the receiver.Store contract for an object
+// the Handler assembles from multipart parts: an ETag given in the
+// ObjectInfo is stored as it is, not the MD5 of the content, and survives
+// a restart; a replacement without one gets the MD5 again.
+func TestDirStoreGivenETag(t *testing.T) {
+	s, root := openStore(t)
+	const etag = "3858f62230ac3c915f300c664312c11f-3"
+	info, err := s.Put(context.Background(), "uploads", "users/alice/big.bin", receiver.ObjectInfo{ETag: etag}, strings.NewReader("parts"))
+	if err != nil || info.ETag != etag || info.Size != 5 {
+		t.Fatalf("Put: %+v, %v", info, err)
+	}
+	s2, _, err := newDirStore(root, "uploads")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, body, err := get(t, s2, "users/alice/big.bin"); err != nil || got.ETag != etag || body != "parts" {
+		t.Errorf("after reopening: %+v %q %v", got, body, err)
+	}
+	sum := md5.Sum([]byte("one"))
+	if info := put(t, s2, "users/alice/big.bin", "one"); info.ETag != hex.EncodeToString(sum[:]) {
+		t.Errorf("a replacement without an ETag: %q", info.ETag)
+	}
+}
+
 // failingReader returns some bytes, then an error, as the Verifier's file
 // reader does for an oversize upload.
 type failingReader struct {
