@@ -236,3 +236,54 @@ func ExampleTemplate_AppendFormJSON() {
 	// {"url":"https://acme-user-uploads.s3.eu-west-1.amazonaws.com/","method":"POST","fields":{"success_action_status":"201","key":"uploads/user-42/${filename}","x-amz-meta-uploader":"user-42"
 	// {"url":"https://acme-user-uploads.s3.eu-west-1.amazonaws.com/","method":"POST","fields":{"success_action_status":"201","key":"uploads/user-43/${filename}","x-amz-meta-uploader":"user-43"
 }
+
+// Where POST Object is not available (Cloudflare R2, Backblaze B2) or a
+// client signs only URLs, a presigned PUT uploads one file under the same
+// kind of policy, with exact values only: the key, the type and the size
+// the page announced. Its signature was computed independently with
+// Python's hmac and hashlib from the canonical request of "Authenticating
+// Requests: Using Query Parameters (AWS Signature Version 4)".
+func ExampleSigner_PresignPut() {
+	now := time.Date(2015, 12, 29, 0, 0, 0, 0, time.UTC)
+	signer := &postpolicy.Signer{
+		Credentials: postpolicy.Credentials{
+			AccessKeyID:     "AKIAIOSFODNN7EXAMPLE",
+			SecretAccessKey: "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY",
+		},
+		Region: "eu-west-1",
+		Now:    func() time.Time { return now },
+	}
+	userID, size := "user-42", int64(48213) // the size the page sent
+	put, err := signer.PresignPut(context.Background(), postpolicy.Policy{
+		Expiration: now.Add(15 * time.Minute),
+		Conditions: []postpolicy.Condition{
+			postpolicy.Bucket("acme-user-uploads"),
+			postpolicy.Key("uploads/" + userID + "/avatar.png"),
+			postpolicy.ContentType("image/png"),
+			postpolicy.ContentLengthRange(size, size),
+			postpolicy.Meta("uploader", userID),
+		},
+	})
+	if err != nil {
+		log.Fatal(err) // a starts-with or a size range: rule presigned-put
+	}
+	u, _, _ := strings.Cut(put.URL, "?")
+	fmt.Println(put.Method, u)
+	for _, p := range strings.Split(put.URL[len(u)+1:], "&") {
+		fmt.Println(" ", p)
+	}
+	for _, h := range put.Header {
+		fmt.Printf("%s: %s\n", h.Name, h.Value)
+	}
+	// Output:
+	// PUT https://acme-user-uploads.s3.eu-west-1.amazonaws.com/uploads/user-42/avatar.png
+	//   X-Amz-Algorithm=AWS4-HMAC-SHA256
+	//   X-Amz-Credential=AKIAIOSFODNN7EXAMPLE%2F20151229%2Feu-west-1%2Fs3%2Faws4_request
+	//   X-Amz-Date=20151229T000000Z
+	//   X-Amz-Expires=900
+	//   X-Amz-SignedHeaders=content-length%3Bcontent-type%3Bhost%3Bx-amz-meta-uploader
+	//   X-Amz-Signature=ae1f8331e6eb1b398e942892a9c845bbd371aac386308248fbb0aba80d241fb4
+	// Content-Type: image/png
+	// Content-Length: 48213
+	// x-amz-meta-uploader: user-42
+}

@@ -16,6 +16,7 @@ func TestREADMEMirrorsExamples(t *testing.T) {
 	for _, ex := range []struct{ file, fn string }{
 		{"example_test.go", "Example"},
 		{"example_test.go", "ExampleSigner_Prepare"},
+		{"example_test.go", "ExampleSigner_PresignPut"},
 		{"receiver/example_test.go", "ExampleVerifier"},
 		{"postpolicytest/example_test.go", "ExampleNewServer"},
 	} {
