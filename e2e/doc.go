@@ -15,7 +15,16 @@
 // file and a file of the wrong type refused by the store with the page
 // showing its error and no progress bar; and fetch/XMLHttpRequest uploads
 // from a page of another origin,
-// with and without a bucket CORS rule. They leave screenshots of the page
+// with and without a bucket CORS rule. put_test.go does the same with the
+// page's other way to upload, a presigned PUT (POST /api/put, then an
+// XMLHttpRequest PUT of the file with the signed headers, Content-Length
+// left to the browser), against both targets (versitygw with the CORS rule
+// serve prints): the object read back byte for byte, with the uploader's
+// metadata; a PUT tampered with in the page (one byte more than signed,
+// another Content-Type) refused by the store with SignatureDoesNotMatch and
+// nothing stored (the embedded store's directory, versitygw's listing); and
+// the list's link to a versitygw object, a presigned GET, opened by the
+// browser. They leave screenshots of the page
 // after a successful upload in $E2E_ARTIFACTS, else in
 // postpolicy-e2e-artifacts in the temporary directory, and log the paths.
 //

@@ -11,9 +11,10 @@ import (
 
 // The helpers here drive the page of "postpolicy serve"
 // (cmd/postpolicy/web) by its element ids: #name and #signin to sign in,
-// #file and #upload to upload, #progress (in the row #progress-row, shown
-// only while a file is being sent), #result (whose data-state is "busy",
-// "ok" or "error") and #uploads.
+// #method-post and #method-put to choose how to upload, #file and #upload
+// to upload, #progress (in the row #progress-row, shown only while a file
+// is being sent), #result (whose data-state is "busy", "ok" or "error")
+// and #uploads.
 
 // signIn opens the page at pageURL, signs in as user and waits for the
 // upload form.
@@ -32,21 +33,49 @@ func signIn(t *testing.T, b *browser, pageURL, user string) {
 }
 
 // recorderJS instruments the signed-in page, for the test only: every
-// XMLHttpRequest records its upload progress events and its final status,
-// every change of the <progress> bar's value or max is recorded, and so is
-// each time the bar's row is shown, in window.__e2e. Evaluated through the DevTools protocol, it is not subject
-// to the page's Content-Security-Policy. The wrapper of fetch records the
-// key of each form the page gets from /api/form.
+// XMLHttpRequest records its method, URL, the names of the headers the
+// page set, its upload progress events and its final status, every change
+// of the <progress> bar's value or max is recorded, and so is each time
+// the bar's row is shown, in window.__e2e. Evaluated through the DevTools
+// protocol, it is not subject to the page's Content-Security-Policy. The
+// wrapper of fetch records the key of each form the page gets from
+// /api/form, and each presigned PUT it gets from /api/put.
+//
+// A test tampers with the page's next uploads by setting
+// window.__e2e.tamper (see setTamper): {extraBytes: N} sends a Blob body
+// with N more bytes than the page gave, {header: NAME, value: V} sends V
+// wherever the page sets the header NAME.
 const recorderJS = `(() => {
   if (window.__e2e) {
     return "already installed";
   }
-  const rec = { xhrs: [], bar: [], forms: [], shown: 0 };
+  const rec = { xhrs: [], bar: [], forms: [], puts: [], shown: 0, tamper: null };
   window.__e2e = rec;
+  const open = XMLHttpRequest.prototype.open;
+  XMLHttpRequest.prototype.open = function (method, url) {
+    this.__e2e = { method: method, url: String(url), headers: [] };
+    return open.apply(this, arguments);
+  };
+  const setHeader = XMLHttpRequest.prototype.setRequestHeader;
+  XMLHttpRequest.prototype.setRequestHeader = function (name, value) {
+    this.__e2e.headers.push(name);
+    const t = rec.tamper;
+    if (t && t.header && t.header.toLowerCase() === name.toLowerCase()) {
+      value = t.value;
+    }
+    return setHeader.call(this, name, value);
+  };
   const send = XMLHttpRequest.prototype.send;
   XMLHttpRequest.prototype.send = function (body) {
-    const x = { events: [], status: null };
+    const x = { events: [], status: null, method: this.__e2e.method, url: this.__e2e.url, headers: this.__e2e.headers, size: null };
     rec.xhrs.push(x);
+    const t = rec.tamper;
+    if (t && t.extraBytes && body instanceof Blob) {
+      body = new Blob([body, new Uint8Array(t.extraBytes)], { type: body.type });
+    }
+    if (body instanceof Blob) {
+      x.size = body.size;
+    }
     this.upload.addEventListener("progress", (e) => {
       x.events.push({ loaded: e.loaded, total: e.total, computable: e.lengthComputable });
     });
@@ -63,11 +92,13 @@ const recorderJS = `(() => {
   window.fetch = async function (input, init) {
     const resp = await fetch0.call(window, input, init);
     const url = typeof input === "string" ? input : input.url;
-    if (!url.startsWith("/api/form") || !resp.ok) {
-      return resp;
+    if (url.startsWith("/api/form") && resp.ok) {
+      const body = await resp.clone().json();
+      rec.forms.push({ key: body.fields.key });
+    } else if (url.startsWith("/api/put")) {
+      const body = await resp.clone().json();
+      rec.puts.push({ status: resp.status, key: body.key || "", url: body.url || "", headers: body.headers || {}, error: body.error || "" });
     }
-    const body = await resp.clone().json();
-    rec.forms.push({ key: body.fields.key });
     return resp;
   };
   return "installed";
@@ -83,6 +114,12 @@ func installRecorder(t *testing.T, b *browser) {
 
 // xhrRecord is what the recorder saw of one XMLHttpRequest.
 type xhrRecord struct {
+	Method string `json:"method"`
+	URL    string `json:"url"`
+	// Headers are the names of the headers the page set, in order.
+	Headers []string `json:"headers"`
+	// Size is the size of a Blob body (a PUT's file), after tampering.
+	Size   *int64 `json:"size"`
 	Events []struct {
 		Loaded     int64 `json:"loaded"`
 		Total      int64 `json:"total"`
@@ -102,6 +139,15 @@ type formRecord struct {
 	Key string `json:"key"`
 }
 
+// putRecord is an answer of /api/put the page got.
+type putRecord struct {
+	Status  int               `json:"status"`
+	Key     string            `json:"key"`
+	URL     string            `json:"url"`
+	Headers map[string]string `json:"headers"`
+	Error   string            `json:"error"`
+}
+
 // pageUpload is what the page showed after an upload.
 type pageUpload struct {
 	State string // #result's data-state: "ok" or "error"
@@ -115,6 +161,7 @@ type pageUpload struct {
 	XHRs       []xhrRecord
 	Bar        []barState
 	Forms      []formRecord
+	Puts       []putRecord
 }
 
 // uploadFile chooses the file at path in #file, clicks #upload and waits
@@ -125,7 +172,7 @@ func uploadFile(t *testing.T, b *browser, path string) pageUpload {
 	// Reset the records, and mark #result so that the wait below cannot
 	// see the previous upload's state.
 	b.eval(t, `(() => {
-  window.__e2e.xhrs = []; window.__e2e.bar = []; window.__e2e.forms = []; window.__e2e.shown = 0;
+  window.__e2e.xhrs = []; window.__e2e.bar = []; window.__e2e.forms = []; window.__e2e.puts = []; window.__e2e.shown = 0;
   document.getElementById("result").dataset.state = "e2e-waiting";
   return "";
 })()`)
@@ -150,6 +197,7 @@ func uploadFile(t *testing.T, b *browser, path string) pageUpload {
 			XHRs  []xhrRecord  `json:"xhrs"`
 			Bar   []barState   `json:"bar"`
 			Forms []formRecord `json:"forms"`
+			Puts  []putRecord  `json:"puts"`
 			Shown int          `json:"shown"`
 		} `json:"rec"`
 	}
@@ -162,7 +210,7 @@ func uploadFile(t *testing.T, b *browser, path string) pageUpload {
 })()`, &got)
 	return pageUpload{
 		State: got.State, Text: got.Text, Value: got.Value, Max: got.Max, Visible: got.Visible, Shown: got.Rec.Shown,
-		XHRs: got.Rec.XHRs, Bar: got.Rec.Bar, Forms: got.Rec.Forms,
+		XHRs: got.Rec.XHRs, Bar: got.Rec.Bar, Forms: got.Rec.Forms, Puts: got.Rec.Puts,
 	}
 }
 
@@ -248,4 +296,32 @@ func pageFetch(t *testing.T, b *browser, url string) (int, []byte, string) {
   return JSON.stringify({ status: resp.status, body: btoa(s), type: resp.headers.get("Content-Type") });
 })()`, &got)
 	return got.Status, got.Body, got.Type
+}
+
+// chooseMethod clicks #method-post or #method-put (method "post" or
+// "put") and checks that the page took the choice.
+func chooseMethod(t *testing.T, b *browser, method string) {
+	t.Helper()
+	id := "method-" + method
+	b.do(t, "choosing "+id, chromedp.Click(chromedp.ID(id)))
+	if got := b.eval(t, `document.getElementById(`+jsString(id)+`).checked ? "checked" : "not checked"`); got != "checked" {
+		t.Fatalf("#%s is %s after a click", id, got)
+	}
+}
+
+// checkedMethod returns the method the page's radio buttons say: "post",
+// "put", or "none".
+func checkedMethod(t *testing.T, b *browser) string {
+	t.Helper()
+	return b.eval(t, `(() => {
+  const c = document.querySelector('input[name="method"]:checked');
+  return c ? c.value : "none";
+})()`)
+}
+
+// setTamper sets how the page's next uploads are tampered with (a
+// JavaScript object literal, see recorderJS; "null" for none).
+func setTamper(t *testing.T, b *browser, js string) {
+	t.Helper()
+	b.eval(t, `(() => { window.__e2e.tamper = `+js+`; return ""; })()`)
 }

@@ -31,11 +31,13 @@ const serveUsage = `Usage: postpolicy serve [flags]
 
 Serve runs the browser upload demo on one address: a page where a user
 signs in with a name, picks or drops a file and uploads it straight to the
-bucket with a progress bar; the backend endpoint the page gets a freshly
-signed form from for each upload (GET /api/form, answered by
-postpolicy.FormHandler, 401 without a session); and, unless -endpoint or
--aws is given, an embedded S3 POST endpoint that verifies every upload as
-S3 does and keeps the objects on disk.
+bucket with a progress bar; the backend endpoints the page gets a freshly
+signed upload from, 401 without a session: GET /api/form, a POST form
+(answered by postpolicy.FormHandler), and POST /api/put, a presigned PUT
+URL for the file the page describes ({"filename", "type", "size"}); and,
+unless -endpoint or -aws is given, an embedded S3 endpoint that verifies
+every upload (POST forms and presigned PUTs) as S3 does and keeps the
+objects on disk. The page lets the user choose between the two ways.
 
 Each form lets its user upload one file under users/NAME/ with the file's
 name, of 1 byte to -max-size, of a type in -content-types, for -expires.
@@ -45,10 +47,19 @@ an oversize file too (EntityTooLarge), and the page shows S3's answer.
 With several types the page asks for a form for the file's type and the
 backend answers 403 for a type not in the list.
 
+Each presigned PUT lets its user upload the file described, under
+users/NAME/ with the file's name (the part after its last / or \, without
+control characters), of exactly its type (which must be in
+-content-types) and exactly its size (1 byte to -max-size), with the
+metadata x-amz-meta-uploader: NAME, for -expires; the backend answers 400
+for a file that breaks these rules, and the store refuses a PUT of
+another type or size (SignatureDoesNotMatch).
+
 Targets:
 
   (default)      the embedded endpoint on -addr, path-style like S3:
-                 POST http://ADDR/BUCKET uploads, GET or HEAD
+                 POST http://ADDR/BUCKET uploads a form, PUT
+                 http://ADDR/BUCKET/KEY a presigned PUT, GET or HEAD
                  http://ADDR/BUCKET/KEY reads an object back, for its
                  owner only (the signed-in user of users/NAME/; others
                  get 403 AccessDenied). Any other path outside the
@@ -58,9 +69,11 @@ Targets:
                  AWS_SECRET_ACCESS_KEY when both are set, else are
                  generated at start.
   -endpoint URL  an S3-compatible store at URL (MinIO, Versity, Ceph, ...),
-                 path-style: the page posts to URL/BUCKET.
+                 path-style: the page posts to URL/BUCKET and puts to
+                 URL/BUCKET/KEY.
   -aws           Amazon S3: the page posts to
-                 https://BUCKET.s3.REGION.amazonaws.com/.
+                 https://BUCKET.s3.REGION.amazonaws.com/ and puts to
+                 https://BUCKET.s3.REGION.amazonaws.com/KEY.
 
 With -endpoint or -aws, credentials must be in the environment
 (AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY and, for temporary credentials,
@@ -68,9 +81,13 @@ AWS_SESSION_TOKEN). At start serve checks, with a signed HEAD request to
 the bucket (S3's HeadBucket, which needs s3:ListBucket), that the bucket
 exists and that the credentials may use it, and does not start otherwise
 (-check-bucket=false skips the check). It prints the CORS rule the bucket
-needs so that the page may post to it. The list of uploads then shows what
-the page reported after each success during this run: it is not checked
-against the bucket, and is lost at exit.
+needs so that the page may post and put to it. The list of uploads then
+shows what the page reported after each success during this run: it is
+not checked against the bucket, and is lost at exit. Its links are
+presigned GETs, valid for 15 minutes: images (PNG, JPEG, GIF, WebP, AVIF)
+and plain text open in the browser, in their reported type; any other
+file is downloaded (Content-Disposition: attachment), so that no uploaded
+HTML or SVG opens as a page of the bucket's origin.
 
 The page answers only to the names of its own address: 127.0.0.1,
 localhost and [::1] with -addr's port (or -addr's own address), and the
@@ -81,10 +98,11 @@ the URL other machines use with -public-url: forms then post there, and
 the loopback names are sent there.
 
 The embedded endpoint keeps at most -user-quota bytes per user and
--data-quota bytes in all: an upload that would go over is refused as it
-streams (400 EntityTooLarge, with the room left as MaxSizeAllowed) and
-stores nothing. It receives at most -max-uploads uploads at once; more are
-answered 503 SlowDown at once, as S3 answers too many requests.
+-data-quota bytes in all: an upload (POST or PUT) that would go over is
+refused as it streams (400 EntityTooLarge, with the room left as
+MaxSizeAllowed) and stores nothing. It receives at most -max-uploads
+uploads (POST or PUT) at once; more are answered 503 SlowDown at once, as
+S3 answers too many requests.
 
 Only the access key id is printed, never the secret. Sessions are signed
 with a key made at start, so a restart signs everyone out. Each request is
@@ -558,7 +576,7 @@ func serve(ctx context.Context, o *serveOptions, env func(string) string, stdout
 			fmt.Fprintf(&b, "               (checked: the bucket exists and the credentials may use it)\n")
 		}
 	} else {
-		fmt.Fprintf(&b, "  target:      the embedded S3 POST endpoint, bucket %q: POST %s/%s, GET %s/%s/KEY (its owner only)\n", o.bucket, a.origin, o.bucket, a.origin, o.bucket)
+		fmt.Fprintf(&b, "  target:      the embedded S3 endpoint, bucket %q: POST %s/%s, PUT and GET %s/%s/KEY (GET its owner only)\n", o.bucket, a.origin, o.bucket, a.origin, o.bucket)
 		objects, used := store.usage()
 		fmt.Fprintf(&b, "  data:        %s (%d objects, %s)\n", store.root, objects, sizeText(used))
 		if removed > 0 {
@@ -568,6 +586,7 @@ func serve(ctx context.Context, o *serveOptions, env func(string) string, stdout
 	}
 	fmt.Fprintf(&b, "  credentials: %s, access key id %s\n", credsFrom, creds.AccessKeyID)
 	fmt.Fprintf(&b, "  policy:      key users/NAME/${filename}, %s, 1 byte to %s, valid %s\n", o.types, sizeText(int64(o.maxSize)), durationText(o.expires))
+	fmt.Fprintf(&b, "  put:         presigned PUT of users/NAME/FILE, its exact type and size, valid %s\n", durationText(o.expires))
 	if o.expires > longExpires {
 		fmt.Fprintf(&b, "  warning:     -expires %s is unusually long: whoever obtains a signed form may\n", durationText(o.expires))
 		fmt.Fprintf(&b, "               upload with it until it expires, and a form only has to last until\n")
@@ -781,11 +800,13 @@ type corsRule struct {
 }
 
 // corsConfiguration returns the CORS configuration that lets pages on
-// origins post uploads to the bucket and read S3's answer.
+// origins upload to the bucket, with a POST form or a presigned PUT (whose
+// Content-Type and x-amz-meta-uploader headers make the browser ask
+// first: AllowedHeaders), and read S3's answer, ETag included.
 func corsConfiguration(origins []string) []byte {
 	cfg := struct{ CORSRules []corsRule }{[]corsRule{{
 		AllowedOrigins: origins,
-		AllowedMethods: []string{"POST"},
+		AllowedMethods: []string{"POST", "PUT"},
 		AllowedHeaders: []string{"*"},
 		ExposeHeaders:  []string{"ETag", "Location"},
 		MaxAgeSeconds:  600,
@@ -797,7 +818,7 @@ func corsConfiguration(origins []string) []byte {
 // writeCORSAdvice writes the CORS rule a real target needs, and how to
 // apply it.
 func writeCORSAdvice(b *strings.Builder, o *serveOptions, origins []string) {
-	b.WriteString("\nThe page posts straight to the bucket, from another origin, so the bucket\n")
+	b.WriteString("\nThe page uploads straight to the bucket (POST and PUT), from another origin,\nso the bucket ")
 	b.WriteString("needs a CORS rule that allows it. Save this as cors.json:\n\n")
 	b.Write(corsConfiguration(origins))
 	b.WriteString("\n\nand apply it with\n\n")

@@ -22,6 +22,7 @@ import (
 	"time"
 
 	"github.com/google/go-cmp/cmp"
+	"github.com/google/go-cmp/cmp/cmpopts"
 	"github.com/postpolicy/postpolicy"
 	"github.com/postpolicy/postpolicy/internal/testutil"
 	"github.com/postpolicy/postpolicy/postpolicytest"
@@ -598,7 +599,7 @@ func TestUploadsSurviveRestart(t *testing.T) {
 // pageIDs are the element ids a browser test drives the page by.
 var pageIDs = map[bool][]string{
 	false: {"name", "signin"},
-	true:  {"user", "signout", "upload-form", "drop", "file", "upload", "progress", "result", "uploads"},
+	true:  {"user", "signout", "upload-form", "method-post", "method-put", "drop", "file", "upload", "progress", "result", "uploads"},
 }
 
 func TestPage(t *testing.T) {
@@ -918,9 +919,14 @@ func TestServeRemote(t *testing.T) {
 		t.Errorf("report without a session: %d, want 401", got)
 	}
 	items := s.uploads(t, c)
-	want := []uploadItem{{Key: "users/alice/a b.png", Name: "a b.png", Size: 10, ContentType: "image/png", URL: "http://127.0.0.1:9000/photos/users/alice/a%20b.png"}}
-	if diff := cmp.Diff(want, items, cmpIgnoreTime); diff != "" {
+	want := []uploadItem{{Key: "users/alice/a b.png", Name: "a b.png", Size: 10, ContentType: "image/png"}}
+	if diff := cmp.Diff(want, items, cmpIgnoreTime, cmpopts.IgnoreFields(uploadItem{}, "URL")); diff != "" {
 		t.Errorf("uploads (-want +got):\n%s", diff)
+	}
+	// The link is a presigned GET (TestServeRemotePresignedLinks follows
+	// one).
+	if len(items) == 1 && !strings.HasPrefix(items[0].URL, "http://127.0.0.1:9000/photos/users/alice/a%20b.png?X-Amz-Algorithm=AWS4-HMAC-SHA256&") {
+		t.Errorf("the link %q is not a presigned GET of the object", items[0].URL)
 	}
 	if resp, _ := s.get(t, "/photos/users/alice/a.png", nil); resp.StatusCode != http.StatusNotFound {
 		t.Errorf("a remote server serves the bucket itself: %s", resp.Status)
@@ -947,7 +953,8 @@ func TestServeRemoteOutput(t *testing.T) {
 	_, port, _ := net.SplitHostPort(strings.TrimPrefix(regexp.MustCompile(`listening on (\S+)`).FindStringSubmatch(stdout)[1], "http://"))
 	for _, want := range []string{
 		`"AllowedOrigins": [` + "\n" + `        "http://127.0.0.1:` + port + `",` + "\n" + `        "http://localhost:` + port + `"`,
-		`"AllowedMethods": [` + "\n" + `        "POST"`,
+		`"AllowedMethods": [` + "\n" + `        "POST",` + "\n" + `        "PUT"` + "\n",
+		`"ExposeHeaders": [` + "\n" + `        "ETag",`,
 		"aws s3api put-bucket-cors --bucket photos --cors-configuration file://cors.json --endpoint-url '" + store.URL + "'",
 		"target:      " + store.URL + "/photos",
 		"(checked: the bucket exists and the credentials may use it)",
@@ -997,6 +1004,13 @@ func TestServeNoSecrets(t *testing.T) {
 		}
 	}
 	_, body := s.upload(t, s.form(t, c, "image/png"), "image/png", "s.png", "x")
+	all.WriteString(body)
+	a := s.presignPut(t, c, "p.png", "image/png", 1)
+	all.WriteString(a.URL + a.Key)
+	for _, v := range a.Headers {
+		all.WriteString(v)
+	}
+	_, body = sendPut(t, http.DefaultClient, a, "xx", nil) // refused: SignatureDoesNotMatch
 	all.WriteString(body + s.log.String())
 	if strings.Contains(all.String(), testSecret) {
 		t.Error("a response or the log holds the secret key")

@@ -48,9 +48,12 @@ type app struct {
 	mux      *http.ServeMux
 	csp      string // the page's Content-Security-Policy
 
-	// uploads answers GET /api/form: one Signer and one prepared
-	// Template for the process.
+	// uploads answers GET /api/form and POST /api/put: one Signer and
+	// one prepared Template for the process.
 	uploads *backend.Uploads
+	// signer is the Signer of uploads; for a real target it also signs
+	// the list's links (presigned GETs).
+	signer *postpolicy.Signer
 	// targetURL is the URL forms post to.
 	targetURL string
 
@@ -110,7 +113,7 @@ func newApp(o *serveOptions, creds postpolicy.Credentials, store *dirStore, base
 	if err != nil {
 		return nil, fmt.Errorf("cannot sign upload forms: %v", flagError(err))
 	}
-	a.uploads = uploads
+	a.uploads, a.signer = uploads, signer
 	example, err := uploads.Sign(context.Background(), "example", exampleType(o.types[0]))
 	if err != nil {
 		return nil, fmt.Errorf("cannot sign upload forms: %v", flagError(err))
@@ -145,6 +148,7 @@ func newApp(o *serveOptions, creds postpolicy.Credentials, store *dirStore, base
 	m.Handle("POST /signin", csrf.Handler(http.HandlerFunc(a.signIn)))
 	m.Handle("POST /signout", csrf.Handler(http.HandlerFunc(a.signOut)))
 	m.Handle("/api/form", csrf.Handler(a.uploads))
+	m.Handle("/api/put", csrf.Handler(a.uploads.PutHandler()))
 	m.HandleFunc("GET /api/uploads", a.listUploads)
 	if a.reports != nil {
 		m.Handle("POST /api/uploads", csrf.Handler(http.HandlerFunc(a.reportUpload)))
@@ -283,9 +287,12 @@ var errSlowDown = &receiver.S3Error{Code: receiver.CodeSlowDown, Status: http.St
 
 // serveTarget passes a request to the embedded target: a read of an
 // object only for its owner, the signed-in user whose prefix holds the
-// key; an upload only when fewer than -max-uploads are being received,
-// else 503 SlowDown at once, without reading the body (the connection is
-// then closed).
+// key; an upload (a POST form or a presigned PUT; the Handler also takes
+// the other POST and PUT calls, signed, of a multipart upload) only when
+// fewer than -max-uploads are being received, else 503 SlowDown at once,
+// without reading the body (the connection is then closed). The store
+// counts every body it keeps, POST or PUT, against the quotas
+// (dirStore.Put).
 func (a *app) serveTarget(w http.ResponseWriter, r *http.Request) {
 	switch r.Method {
 	case http.MethodGet, http.MethodHead:
@@ -297,7 +304,7 @@ func (a *app) serveTarget(w http.ResponseWriter, r *http.Request) {
 				return
 			}
 		}
-	case http.MethodPost:
+	case http.MethodPost, http.MethodPut:
 		select {
 		case a.uploadSlots <- struct{}{}:
 			defer func() { <-a.uploadSlots }()
@@ -310,7 +317,8 @@ func (a *app) serveTarget(w http.ResponseWriter, r *http.Request) {
 	a.recv.ServeHTTP(w, r)
 }
 
-// receiver returns the embedded S3 POST endpoint: receiver.Handler
+// receiver returns the embedded S3 endpoint (POST forms, presigned PUTs,
+// GETs): receiver.Handler
 // with a Verifier for the credentials and the disk store.
 func (a *app) receiver() http.Handler {
 	// The handler serves objects sandboxed (they share the page's origin)
@@ -360,7 +368,7 @@ func (a *app) render(w http.ResponseWriter, status int, name, errMsg string) {
 		MaxSizeText: sizeText(int64(a.o.maxSize)),
 		Expires:     durationText(a.o.expires),
 		Target:      "embedded",
-		Where:       "the embedded S3 POST endpoint of this server, bucket " + a.o.bucket,
+		Where:       "the embedded S3 endpoint of this server, bucket " + a.o.bucket,
 	}
 	if name != "" {
 		d.Prefix = userPrefix(name)
@@ -424,7 +432,7 @@ type uploadItem struct {
 	Size         int64     `json:"size"`
 	ContentType  string    `json:"content_type,omitempty"`
 	LastModified time.Time `json:"last_modified"`
-	URL          string    `json:"url"`
+	URL          string    `json:"url,omitempty"`
 }
 
 // listUploads answers GET /api/uploads: the signed-in user's uploads,
@@ -454,6 +462,7 @@ func (a *app) listUploads(w http.ResponseWriter, r *http.Request) {
 		}
 	} else {
 		items = a.reports.list(name)
+		a.signLinks(r.Context(), items)
 	}
 	slices.SortStableFunc(items, func(x, y uploadItem) int {
 		if c := y.LastModified.Compare(x.LastModified); c != 0 {
@@ -504,9 +513,53 @@ func (a *app) reportUpload(w http.ResponseWriter, r *http.Request) {
 	a.reports.add(name, uploadItem{
 		Key: in.Key, Name: strings.TrimPrefix(in.Key, prefix), Size: in.Size, ContentType: in.ContentType,
 		LastModified: time.Now().UTC().Truncate(time.Second),
-		URL:          strings.TrimSuffix(a.targetURL, "/") + "/" + receiver.EscapeKey(in.Key),
 	})
 	w.WriteHeader(http.StatusNoContent)
+}
+
+// linkLifetime is how long the list's links to a real target's objects
+// (presigned GETs) stay valid: long enough to click them after the list
+// was shown, short enough that a copied link soon stops working. The
+// page gets fresh ones each time it lists the uploads.
+const linkLifetime = 15 * time.Minute
+
+// inlineTypes are the content types whose objects a link to a real
+// target shows in the browser, in that type whatever the object was
+// stored with (the page reported it; the store was not asked): raster
+// images and plain text, which a browser never runs as a page. Any other
+// object is downloaded (Content-Disposition: attachment), so that no
+// uploaded HTML, SVG or script is opened as a page of the store's origin.
+var inlineTypes = map[string]string{
+	"image/png":  "image/png",
+	"image/jpeg": "image/jpeg",
+	"image/gif":  "image/gif",
+	"image/webp": "image/webp",
+	"image/avif": "image/avif",
+	"text/plain": "text/plain; charset=utf-8",
+}
+
+// linkOptions returns the response overrides of the link to an object of
+// content type ct, as the page reported it.
+func linkOptions(ct string) *postpolicy.GetOptions {
+	if t, ok := inlineTypes[ct]; ok {
+		return &postpolicy.GetOptions{ResponseContentType: t}
+	}
+	return &postpolicy.GetOptions{ResponseContentDisposition: "attachment"}
+}
+
+// signLinks sets the URL of each of a real target's items to a presigned
+// GET of its object, valid for linkLifetime (see linkOptions); an item
+// whose link cannot be signed keeps none, and the error is logged.
+func (a *app) signLinks(ctx context.Context, items []uploadItem) {
+	exp := time.Now().Add(linkLifetime)
+	for i := range items {
+		p, err := a.signer.PresignGet(ctx, a.o.bucket, items[i].Key, exp, linkOptions(items[i].ContentType))
+		if err != nil {
+			a.log.Printf("signing the link to %s: %v", items[i].Key, err)
+			continue
+		}
+		items[i].URL = p.URL
+	}
 }
 
 // uploadReports keeps, in memory, the uploads the page reported to a real

@@ -10,6 +10,10 @@
 // content type, for Config.Lifetime. The store enforces the policy: a
 // file that is too large or of another type is refused by S3, not by the
 // page.
+//
+// PutHandler is the same for a presigned PUT, for stores without POST
+// Object or clients that upload by URL: the page describes the file (its
+// name, type and size), and gets a URL signed for exactly that file.
 package backend
 
 import (

@@ -1,7 +1,15 @@
 // The upload page of "postpolicy serve". For each upload it asks the
-// backend for a freshly signed form (GET /api/form), then posts the form's
-// fields, the fields the page adds itself, and the file, last, straight to
-// the form's URL, showing the upload's progress and the store's answer.
+// backend for a freshly signed upload, then sends the file straight to the
+// store, showing the upload's progress and the store's answer. The user
+// chooses how (#method-post or #method-put, remembered in localStorage):
+//
+//   - a POST form (GET /api/form): the page posts the form's fields, the
+//     fields the page adds itself, and the file, last, to the form's URL;
+//   - a presigned PUT (POST /api/put with the file's name, type and size):
+//     the page PUTs the file to the URL with the signed headers, except
+//     those a browser sets itself (Content-Length: the browser sends the
+//     file's length, which is the signed size).
+//
 // Signing in and out are plain HTML forms and need no script.
 "use strict";
 
@@ -20,6 +28,28 @@
   const list = document.getElementById("uploads");
   const chosen = document.getElementById("chosen");
   const remote = app.dataset.target === "remote";
+  const methodPost = document.getElementById("method-post");
+  const methodPut = document.getElementById("method-put");
+
+  // The chosen way to upload, "post" or "put", is remembered in
+  // localStorage (where storage is allowed); POST is the default.
+  const methodStorageKey = "postpolicy-serve.method";
+  try {
+    if (localStorage.getItem(methodStorageKey) === "put") {
+      methodPut.checked = true;
+    }
+  } catch (e) {
+    // Storage is disabled: the default stays.
+  }
+  for (const input of [methodPost, methodPut]) {
+    input.addEventListener("change", () => {
+      try {
+        localStorage.setItem(methodStorageKey, methodPut.checked ? "put" : "post");
+      } catch (e) {
+        // Storage is disabled: the choice lasts as long as the page.
+      }
+    });
+  }
 
   // show sets the result: state is "busy", "ok" or "error" (also set as
   // data-state, which tests wait for), title is shown in bold.
@@ -60,15 +90,12 @@
     return el ? el.textContent : "";
   }
 
-  // getForm asks the backend for a signed form for a file of type type.
-  async function getForm(type) {
+  // askBackend fetches a signed upload from the backend at path, with the
+  // fetch options init, and resolves with its JSON.
+  async function askBackend(path, init) {
     let resp;
     try {
-      resp = await fetch("/api/form?content_type=" + encodeURIComponent(type), {
-        headers: { Accept: "application/json" },
-        credentials: "same-origin",
-        cache: "no-store",
-      });
+      resp = await fetch(path, Object.assign({ credentials: "same-origin", cache: "no-store" }, init));
     } catch (e) {
       throw new Error("the server could not be reached.");
     }
@@ -82,12 +109,53 @@
     return body;
   }
 
-  // post sends data to url with XMLHttpRequest, whose upload events give
-  // a real progress bar, and resolves with the status and body.
-  function post(url, data) {
+  // getForm asks the backend for a signed form for a file of type type.
+  function getForm(type) {
+    return askBackend("/api/form?content_type=" + encodeURIComponent(type), {
+      headers: { Accept: "application/json" },
+    });
+  }
+
+  // getPut asks the backend for a presigned PUT of file, of type type:
+  // {method, url, headers, key}.
+  function getPut(file, type) {
+    return askBackend("/api/put", {
+      method: "POST",
+      headers: { Accept: "application/json", "Content-Type": "application/json" },
+      body: JSON.stringify({ filename: file.name, type: type, size: file.size }),
+    });
+  }
+
+  // forbiddenHeaders are the headers a page may not set, which the
+  // browser sets itself or refuses (the Fetch standard's forbidden request
+  // headers, https://fetch.spec.whatwg.org/#forbidden-request-header), with
+  // the prefixes proxy- and sec-. A presigned PUT signs Content-Length:
+  // the browser sends the body's length, the file's, which is the size
+  // signed.
+  const forbiddenHeaders = new Set([
+    "accept-charset", "accept-encoding", "access-control-request-headers",
+    "access-control-request-method", "connection", "content-length", "cookie",
+    "cookie2", "date", "dnt", "expect", "host", "keep-alive", "origin", "referer",
+    "set-cookie", "te", "trailer", "transfer-encoding", "upgrade", "via",
+  ]);
+
+  function forbiddenHeader(name) {
+    const n = name.toLowerCase();
+    return forbiddenHeaders.has(n) || n.startsWith("proxy-") || n.startsWith("sec-");
+  }
+
+  // send sends body to url with XMLHttpRequest, whose upload events give
+  // a real progress bar, with the headers (but the forbidden ones), and
+  // resolves with the status and body.
+  function send(method, url, headers, body) {
     return new Promise((resolve) => {
       const xhr = new XMLHttpRequest();
-      xhr.open("POST", url);
+      xhr.open(method, url);
+      for (const [name, value] of Object.entries(headers || {})) {
+        if (!forbiddenHeader(name)) {
+          xhr.setRequestHeader(name, value);
+        }
+      }
       xhr.upload.addEventListener("progress", (e) => {
         if (e.lengthComputable) {
           progress.max = e.total;
@@ -97,8 +165,50 @@
       xhr.addEventListener("load", () => resolve({ status: xhr.status, body: xhr.responseText }));
       xhr.addEventListener("error", () => resolve({ status: 0, body: "" }));
       xhr.addEventListener("abort", () => resolve({ status: 0, body: "" }));
-      xhr.send(data);
+      xhr.send(body);
     });
+  }
+
+  // prepare asks the backend for a signed upload of file, of type type,
+  // by POST form or presigned PUT, and resolves with what to send:
+  // {method, url, headers, body, key}, key being the object's key when
+  // the store's answer does not give it. It throws an Error whose message
+  // says why there is none.
+  async function prepare(put, file, type) {
+    if (put) {
+      const signed = await getPut(file, type);
+      return { method: "PUT", url: signed.url, headers: signed.headers, body: file, key: signed.key };
+    }
+    const signed = await getForm(type);
+
+    // The signed fields in order, then the fields the form leaves to the
+    // page (its pageConditions say which, and what they must satisfy),
+    // then the file: the store ignores anything after the file.
+    // S3 replaces ${filename} in the key with the file's name; the page
+    // does it itself, which the policy (a starts-with on the user's
+    // prefix) allows, so that stores that do not substitute it (Versity,
+    // s3rver, gofakes3) store the same key instead of a literal one.
+    const data = new FormData();
+    for (const [name, value] of Object.entries(signed.fields)) {
+      data.append(name, name.toLowerCase() === "key" ? value.split("${filename}").join(file.name) : value);
+    }
+    const added = new Set();
+    for (const c of signed.pageConditions || []) {
+      const field = c.field.toLowerCase();
+      if (added.has(field)) {
+        continue;
+      }
+      added.add(field);
+      let value = c.value; // the required value, or the prefix
+      if (field === "content-type") {
+        value = type; // the store checks the file's real type
+      } else if (field === "key" && c.op === "starts-with") {
+        value = c.value + file.name;
+      }
+      data.append(c.field, value);
+    }
+    data.append("file", file);
+    return { method: "POST", url: signed.url, headers: {}, body: data, key: signed.fields.key.replace("${filename}", file.name) };
   }
 
   async function upload(file) {
@@ -108,52 +218,26 @@
     button.disabled = true;
     progress.max = 100;
     progress.value = 0;
+    const put = methodPut.checked;
     let stored = false;
     try {
-      show("busy", "Signing…", "asking the server for an upload form.");
-      let signed;
+      show("busy", "Signing…", put ? "asking the server for an upload URL." : "asking the server for an upload form.");
+      let request;
       try {
-        signed = await getForm(type);
+        request = await prepare(put, file, type);
       } catch (e) {
-        show("error", "No upload form:", e.message);
+        show("error", put ? "No upload URL:" : "No upload form:", e.message);
         return;
       }
 
-      // The signed fields in order, then the fields the form leaves to the
-      // page (its pageConditions say which, and what they must satisfy),
-      // then the file: the store ignores anything after the file.
-      // S3 replaces ${filename} in the key with the file's name; the page
-      // does it itself, which the policy (a starts-with on the user's
-      // prefix) allows, so that stores that do not substitute it (Versity,
-      // s3rver, gofakes3) store the same key instead of a literal one.
-      const data = new FormData();
-      for (const [name, value] of Object.entries(signed.fields)) {
-        data.append(name, name.toLowerCase() === "key" ? value.split("${filename}").join(file.name) : value);
-      }
-      const added = new Set();
-      for (const c of signed.pageConditions || []) {
-        const field = c.field.toLowerCase();
-        if (added.has(field)) {
-          continue;
-        }
-        added.add(field);
-        let value = c.value; // the required value, or the prefix
-        if (field === "content-type") {
-          value = type; // the store checks the file's real type
-        } else if (field === "key" && c.op === "starts-with") {
-          value = c.value + file.name;
-        }
-        data.append(c.field, value);
-      }
-      data.append("file", file);
-
       show("busy", "Uploading…", file.name + " (" + sizeText(file.size) + ")");
       progressRow.hidden = false; // shown only while the file is being sent
-      const answer = await post(signed.url, data);
+      const answer = await send(request.method, request.url, request.headers, request.body);
       stored = answer.status >= 200 && answer.status < 300;
       endProgress(stored);
       if (stored) {
-        const key = xmlText(answer.body, "Key") || signed.fields.key.replace("${filename}", file.name);
+        // A POST's answer (status 201) names the key; a PUT's has no body.
+        const key = xmlText(answer.body, "Key") || request.key;
         show("ok", "Uploaded:", key + " (" + sizeText(file.size) + ").");
         if (remote) {
           await fetch("/api/uploads", {
@@ -218,8 +302,12 @@
     }
     for (const u of body.uploads) {
       const li = document.createElement("li");
-      const a = document.createElement("a");
-      a.href = u.url;
+      // A link for each object: its owner's on the embedded store, a
+      // presigned GET on a real one (none when it could not be signed).
+      const a = document.createElement(u.url ? "a" : "span");
+      if (u.url) {
+        a.href = u.url;
+      }
       a.textContent = u.name;
       a.title = u.key;
       const meta = document.createElement("span");
