@@ -81,8 +81,10 @@ type Store interface {
 //     API_ListParts.html), POST /BUCKET/KEY?uploadId=ID
 //     (CompleteMultipartUpload, API_CompleteMultipartUpload.html) and
 //     DELETE /BUCKET/KEY?uploadId=ID (AbortMultipartUpload,
-//     API_AbortMultipartUpload.html). Parts are kept in memory or in
-//     PartDir until the upload ends: completed, when they are streamed in
+//     API_AbortMultipartUpload.html), and GET /BUCKET?uploads
+//     (ListMultipartUploads, API_ListMultipartUploads.html, with prefix,
+//     key-marker, upload-id-marker and max-uploads). Parts are kept in
+//     memory or in PartDir until the upload ends: completed, when they are streamed in
 //     order into Store.Put, which makes the object appear at once with
 //     S3's multipart ETag; aborted; or expired, MultipartExpiry after its
 //     creation. A Complete uses the parts it lists as they were when it
@@ -230,6 +232,8 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	switch {
 	case r.Method == http.MethodPost && key == "":
 		h.post(w, r, bucket, virtual)
+	case r.Method == http.MethodGet && key == "" && query.Has("uploads"):
+		h.listUploads(w, r, bucket)
 	case key == "":
 		h.notAllowed(w, r, key)
 	case r.Method == http.MethodPut && multipart:

@@ -27,8 +27,10 @@ import (
 // CreateMultipartUpload
 // (https://docs.aws.amazon.com/AmazonS3/latest/API/API_CreateMultipartUpload.html),
 // UploadPart (API_UploadPart.html), ListParts (API_ListParts.html),
-// CompleteMultipartUpload (API_CompleteMultipartUpload.html) and
-// AbortMultipartUpload (API_AbortMultipartUpload.html).
+// CompleteMultipartUpload (API_CompleteMultipartUpload.html),
+// AbortMultipartUpload (API_AbortMultipartUpload.html) and
+// ListMultipartUploads (API_ListMultipartUploads.html), with which a
+// backend finds the uploads a previous process left.
 //
 // The uploads in progress live in the Handler's memory: a restart forgets
 // them. Their parts are kept in memory or, with PartDir, in files, and are
@@ -755,4 +757,114 @@ func (p *partsReader) Close() error {
 		p.cur = nil
 	}
 	return nil
+}
+
+type listUploadsResult struct {
+	XMLName            xml.Name       `xml:"http://s3.amazonaws.com/doc/2006-03-01/ ListMultipartUploadsResult"`
+	Bucket             string         `xml:"Bucket"`
+	KeyMarker          string         `xml:"KeyMarker"`
+	UploadIDMarker     string         `xml:"UploadIdMarker"`
+	NextKeyMarker      string         `xml:"NextKeyMarker"`
+	NextUploadIDMarker string         `xml:"NextUploadIdMarker"`
+	Prefix             string         `xml:"Prefix"`
+	MaxUploads         int            `xml:"MaxUploads"`
+	IsTruncated        bool           `xml:"IsTruncated"`
+	Uploads            []listedUpload `xml:"Upload"`
+}
+
+type listedUpload struct {
+	Key          string `xml:"Key"`
+	UploadID     string `xml:"UploadId"`
+	StorageClass string `xml:"StorageClass"`
+	Initiated    string `xml:"Initiated"`
+}
+
+// maxListUploads is the most uploads ListMultipartUploads returns at once.
+const maxListUploads = 1000
+
+// listUploads answers ListMultipartUploads: GET /BUCKET?uploads
+// (https://docs.aws.amazon.com/AmazonS3/latest/API/API_ListMultipartUploads.html),
+// with the prefix, key-marker, upload-id-marker and max-uploads (at most
+// 1,000, the default) parameters. Uploads are listed by key, and those of
+// one key in the order they were initiated, as S3 lists them for a
+// general purpose bucket. upload-id-marker, with key-marker, continues
+// after that upload of the key-marker's key (an upload id that is no
+// longer listed: after the ids lexicographically smaller or equal, S3's
+// wording). Expired uploads are not listed. The delimiter and
+// encoding-type parameters are NotImplemented.
+func (h *Handler) listUploads(w http.ResponseWriter, r *http.Request, bucket string) {
+	if _, err := h.Verifier.VerifyRequest(r, bucket, ""); err != nil {
+		h.writeError(w, r, err)
+		return
+	}
+	query := r.URL.Query()
+	for _, name := range []string{"delimiter", "encoding-type"} {
+		if query.Has(name) {
+			h.writeError(w, r, s3err(CodeNotImplemented, http.StatusNotImplemented, "A parameter you provided implies functionality that is not implemented",
+				postpolicy.Field{Name: "ArgumentName", Value: name}))
+			return
+		}
+	}
+	maxUploads, err := listParam(r, "max-uploads", maxListUploads)
+	if err != nil {
+		h.writeError(w, r, err)
+		return
+	}
+	maxUploads = min(maxUploads, maxListUploads)
+	prefix, keyMarker, idMarker := query.Get("prefix"), query.Get("key-marker"), query.Get("upload-id-marker")
+	if keyMarker == "" {
+		idMarker = "" // ignored without key-marker
+	}
+	res := listUploadsResult{Bucket: bucket, KeyMarker: keyMarker, UploadIDMarker: idMarker, Prefix: prefix, MaxUploads: maxUploads}
+
+	var trash []string
+	now := h.Verifier.now()
+	h.begin(now, &trash)
+	var ups []*mpUpload
+	for _, up := range h.mp.uploads {
+		if up.bucket == bucket && strings.HasPrefix(up.key, prefix) && up.key >= keyMarker && !h.expired(up, now) {
+			ups = append(ups, up)
+		}
+	}
+	slices.SortFunc(ups, func(a, b *mpUpload) int {
+		if c := strings.Compare(a.key, b.key); c != 0 {
+			return c
+		}
+		if c := a.initiated.Compare(b.initiated); c != 0 {
+			return c
+		}
+		return strings.Compare(a.id, b.id)
+	})
+	// Past the markers: keys after key-marker and, with upload-id-marker,
+	// the key-marker's uploads after that one.
+	n := 0
+	for n < len(ups) && ups[n].key == keyMarker {
+		n++
+	}
+	same, rest := ups[:n], ups[n:]
+	var listed []*mpUpload
+	if idMarker != "" {
+		if i := slices.IndexFunc(same, func(up *mpUpload) bool { return up.id == idMarker }); i >= 0 {
+			listed = append(listed, same[i+1:]...)
+		} else {
+			for _, up := range same {
+				if up.id > idMarker {
+					listed = append(listed, up)
+				}
+			}
+		}
+	}
+	ups = append(listed, rest...)
+	if len(ups) > maxUploads {
+		ups, res.IsTruncated = ups[:maxUploads], true
+	}
+	for _, up := range ups {
+		res.Uploads = append(res.Uploads, listedUpload{Key: up.key, UploadID: up.id, StorageClass: "STANDARD", Initiated: up.initiated.UTC().Format(s3Time)})
+	}
+	h.mp.mu.Unlock()
+	removeFiles(trash)
+	if n := len(res.Uploads); n > 0 {
+		res.NextKeyMarker, res.NextUploadIDMarker = res.Uploads[n-1].Key, res.Uploads[n-1].UploadID
+	}
+	writeXML(w, http.StatusOK, res)
 }
