@@ -134,3 +134,63 @@ func TestAllocations(t *testing.T) {
 		}
 	}
 }
+
+// TestPresignAllocations checks the allocation counts of presigned URLs
+// from a warmed Signer, for a different user each time, with long-term and
+// temporary credentials: PresignPut and PresignGet allocate the result
+// (which has room for four headers), one string for the object's path and
+// Content-Length's value, and the URL. The lint allocates nothing for a
+// policy without problems, and the signature nothing once the day's key
+// has signed (the key keeps its HMAC state and scratch in a pool). CI runs
+// it without the race detector, which allocates on its own.
+func TestPresignAllocations(t *testing.T) {
+	if testutil.Race {
+		t.Skip("the race detector allocates")
+	}
+	users := []string{"user-10", "user-11", "user-12"}
+	policies := make([]postpolicy.Policy, len(users))
+	keys := make([]string, len(users))
+	for i, u := range users {
+		keys[i] = "users/" + u + "/avatar.png"
+		policies[i] = postpolicy.Policy{Expiration: lintAt.Add(15 * time.Minute), Conditions: []postpolicy.Condition{
+			postpolicy.Bucket("acme-user-uploads"),
+			postpolicy.Key(keys[i]),
+			postpolicy.ContentType("image/png"),
+			postpolicy.ContentLengthRange(1<<20, 1<<20),
+			postpolicy.Meta("uploader", u),
+		}}
+	}
+	opts := &postpolicy.GetOptions{ResponseContentType: "image/png", ResponseContentDisposition: `attachment; filename="avatar.png"`}
+	for _, creds := range []postpolicy.Credentials{
+		{AccessKeyID: exampleAKID, SecretAccessKey: exampleSecretKey},
+		{AccessKeyID: exampleAKID, SecretAccessKey: exampleSecretKey, SessionToken: exampleSessionToken},
+	} {
+		s := &postpolicy.Signer{Credentials: creds, Region: "eu-west-1", Now: func() time.Time { return lintAt }}
+		i := 0
+		for _, tc := range []struct {
+			name    string
+			want    float64
+			presign func() (*postpolicy.Presigned, error)
+		}{
+			{"PresignPut", 3, func() (*postpolicy.Presigned, error) {
+				return s.PresignPut(context.Background(), policies[i%len(users)])
+			}},
+			{"PresignGet", 3, func() (*postpolicy.Presigned, error) {
+				return s.PresignGet(context.Background(), "acme-user-uploads", keys[i%len(users)], lintAt.Add(time.Hour), opts)
+			}},
+		} {
+			presign := func() {
+				if _, err := tc.presign(); err != nil {
+					t.Fatal(err)
+				}
+				i++
+			}
+			for range 4 {
+				presign() // the day key, the pools
+			}
+			if n := testing.AllocsPerRun(100, presign); n != tc.want {
+				t.Errorf("%s, token %v: allocated %v times per URL, want %v", tc.name, creds.SessionToken != "", n, tc.want)
+			}
+		}
+	}
+}

@@ -3,8 +3,8 @@ package postpolicy
 import (
 	"context"
 	"encoding/xml"
+	"fmt"
 	"net/url"
-	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -57,9 +57,6 @@ func (p *Presigned) MarshalJSON() ([]byte, error) {
 	return append(b, "}}"...), nil
 }
 
-// maxPresignExpires is the most seconds X-Amz-Expires may say: 7 days.
-const maxPresignExpires = 7 * 24 * 60 * 60
-
 // PresignPut returns a presigned PUT of one object under p: the URL of the
 // key p's exact key condition names in the bucket of its Bucket condition,
 // and the headers its exact-match conditions pin, signed (SigV4 query
@@ -98,7 +95,8 @@ type GetOptions struct {
 // response overrides of opts (nil for none). Its errors are those of
 // [Signer.PresignPut] for the bucket, the key and the expiration.
 func (s *Signer) PresignGet(ctx context.Context, bucket, key string, expiration time.Time, opts *GetOptions) (*Presigned, error) {
-	var query []sigv4.Param
+	var queryArray [2]sigv4.Param
+	query := queryArray[:0]
 	if opts != nil {
 		if opts.ResponseContentDisposition != "" {
 			query = append(query, sigv4.Param{Name: "response-content-disposition", Value: opts.ResponseContentDisposition})
@@ -107,11 +105,26 @@ func (s *Signer) PresignGet(ctx context.Context, bucket, key string, expiration 
 			query = append(query, sigv4.Param{Name: "response-content-type", Value: opts.ResponseContentType})
 		}
 	}
-	return s.presign(ctx, "GET", Policy{Expiration: expiration, Conditions: []Condition{Bucket(bucket), Eq("key", key)}}, query)
+	conds := [...]Condition{Bucket(bucket), Eq("key", key)}
+	return s.presign(ctx, "GET", Policy{Expiration: expiration, Conditions: conds[:]}, query)
+}
+
+// presignedAlloc holds a Presigned and room for the headers of a typical
+// presigned PUT, so that both come in one allocation.
+type presignedAlloc struct {
+	p      Presigned
+	header [4]Field
 }
 
 // presign signs a request of method for the object of p, with the extra
 // query parameters query.
+//
+// Besides the result, it allocates one string for the object's path and
+// Content-Length's value and one for the URL; the lint allocates only for
+// the problems it finds, and the signature nothing once the day's key has
+// signed (sigv4.Key.SignCanonicalRequest). The canonical request is
+// written in pooled scratch space, and the URL copies its path and query
+// from it (sigv4.Request.Presign), so that both are encoded once.
 func (s *Signer) presign(ctx context.Context, method string, p Policy, query []sigv4.Param) (*Presigned, error) {
 	cfg, err := s.checkConfig()
 	if err != nil {
@@ -130,63 +143,76 @@ func (s *Signer) presign(ctx context.Context, method string, p Policy, query []s
 	if err := s.keyFor(creds, t, &sg); err != nil {
 		return nil, err
 	}
-	key := sg.key.key
-	amzDate := string(sg.amzDate[:])
 
-	bucket, objectKey := bucketOf(p.Conditions), keyOf(p.Conditions)
+	bucket := bucketOf(p.Conditions)
+	origin, host, base, ok := s.bucketLocation(cfg, bucket)
+	if !ok {
+		return nil, fmt.Errorf("%w: the URL of bucket %s under Endpoint is not a valid URL", ErrSignerConfig, bucket)
+	}
+	size := int64(-1)
+	if method == "PUT" {
+		size = contentLength(p.Conditions)
+	}
+	path, length := objectPath(base, keyOf(p.Conditions), size)
+	var res *Presigned
 	var headers []Field
 	if method == "PUT" {
-		headers = putHeaders(p.Conditions)
+		a := new(presignedAlloc)
+		res, headers = &a.p, putHeaders(a.header[:0], p.Conditions, length)
+	} else {
+		res = new(Presigned)
 	}
-	host, path := objectLocation(cfg, bucket, objectKey)
+
+	// The signed headers: Host and the policy's, and their lower-case
+	// names in ascending order, the signed-headers line. The arrays hold
+	// those of a typical PUT on the stack.
+	var headerArray [8]sigv4.Header
+	var nameArray [8]string
+	signed := append(headerArray[:0], sigv4.Header{Name: "host", Value: host})
+	names := append(nameArray[:0], "host")
+	for _, h := range headers {
+		signed = append(signed, sigv4.Header{Name: h.Name, Value: h.Value})
+		names = insertSorted(names, lowerHeaderName(h.Name))
+	}
 
 	// X-Amz-Date is to the second: the URL lives whole seconds from it,
 	// never past p's expiration (the lint checked there is one).
 	since := t.Truncate(time.Second)
-	expires := min(int64(p.Expiration.Sub(since)/time.Second), maxPresignExpires)
-	signed := make([]string, 0, len(headers)+1)
-	signed = append(signed, "host")
-	for _, h := range headers {
-		signed = append(signed, strings.ToLower(h.Name))
-	}
-	slices.Sort(signed)
-	signedLine := strings.Join(signed, ";")
-
-	query = append(query,
-		sigv4.Param{Name: "X-Amz-Algorithm", Value: Algorithm},
-		sigv4.Param{Name: "X-Amz-Credential", Value: key.Credential},
-		sigv4.Param{Name: "X-Amz-Date", Value: amzDate},
-		sigv4.Param{Name: "X-Amz-Expires", Value: strconv.FormatInt(expires, 10)},
-		sigv4.Param{Name: "X-Amz-SignedHeaders", Value: signedLine})
-	if creds.SessionToken != "" {
-		query = append(query, sigv4.Param{Name: "X-Amz-Security-Token", Value: creds.SessionToken})
-	}
+	expires := min(int64(p.Expiration.Sub(since)/time.Second), sigv4.MaxExpires)
 	req := sigv4.Request{
 		Method: method, Path: path, PathMode: sigv4.PathS3, Query: query,
-		Header:        append([]sigv4.Header{{Name: "host", Value: host}}, fieldHeaders(headers)...),
-		SignedHeaders: signed, PayloadHash: sigv4.UnsignedPayload,
+		Header: signed, SignedHeaders: names, PayloadHash: sigv4.UnsignedPayload,
 	}
-	sig, err := req.Sign(key, amzDate)
+	// The canonical request is written in the scratch space of POST
+	// signatures, which the URL copies its path and query from.
+	bufs := bufPool.Get().(*buffers)
+	defer bufPool.Put(bufs)
+	signature, err := req.Presign(bufs.json[:0], &sigv4.QueryAuth{Key: sg.key.key, Time: t, Expires: expires, SecurityToken: creds.SessionToken})
 	if err != nil {
 		// The lint and checkConfig keep names and values fit to sign;
 		// this would be a bug, said without any value.
 		return nil, err
 	}
+	bufs.json = signature.Canonical[:0] // keeps the room it grew to
 
-	u := make([]byte, 0, 256+len(path)+len(creds.SessionToken))
-	u = append(u, cfg.scheme()...)
-	u = append(u, "://"...)
-	u = append(u, host...)
-	u = sigv4.AppendURIEncode(u, path, true)
-	u = append(u, '?')
-	u = sigv4.AppendCanonicalQuery(u, query)
-	u = append(u, "&X-Amz-Signature="...)
-	u = append(u, sig[:]...)
-	return &Presigned{
-		Method: method, URL: string(u), Header: headers,
+	// The URL, in one allocation of its exact size: the canonical URI is
+	// the escaped path (PathS3), the canonical query the URL's query.
+	const sigParam = "&X-Amz-Signature="
+	var u strings.Builder
+	u.Grow(len(origin) + len(signature.URI) + 1 + len(signature.Query) + len(sigParam) + len(signature.Signature))
+	u.WriteString(origin)
+	u.Write(signature.URI)
+	u.WriteByte('?')
+	u.Write(signature.Query)
+	u.WriteString(sigParam)
+	u.Write(signature.Signature[:])
+
+	*res = Presigned{
+		Method: method, URL: u.String(), Header: headers,
 		Expiration: since.Add(time.Duration(expires) * time.Second),
 		Warnings:   l.problems,
-	}, nil
+	}
+	return res, nil
 }
 
 // keyOf returns the value of the first exact-match key condition.
@@ -199,11 +225,23 @@ func keyOf(conds []Condition) string {
 	return ""
 }
 
-// putHeaders returns the headers a PUT signs for conds, the lint having
-// accepted them: one per field of their exact matches, with the header's
-// canonical name, in condition order.
-func putHeaders(conds []Condition) []Field {
-	var h []Field
+// contentLength returns the size of the first content-length-range
+// condition, which the lint accepted for a PUT only as one exact size:
+// the value of Content-Length. It is -1 when there is none.
+func contentLength(conds []Condition) int64 {
+	for i := range conds {
+		if c := &conds[i]; c.op == OpContentLengthRange {
+			return c.max
+		}
+	}
+	return -1
+}
+
+// putHeaders appends to h the headers a PUT signs for conds, the lint
+// having accepted them: one per field of their exact matches, with the
+// header's canonical name, in condition order; Content-Length has the
+// value length (contentLength's, in decimal). It returns nil for none.
+func putHeaders(h []Field, conds []Condition, length string) []Field {
 	add := func(name, value string) {
 		if _, ok := Fields(h).Get(name); !ok {
 			h = append(h, Field{name, value})
@@ -213,7 +251,7 @@ func putHeaders(conds []Condition) []Field {
 		c := &conds[i]
 		switch {
 		case c.op == OpContentLengthRange:
-			add("Content-Length", strconv.FormatInt(c.max, 10))
+			add("Content-Length", length)
 		case c.op != OpEq:
 		case strings.EqualFold(c.field, "bucket"), strings.EqualFold(c.field, "key"),
 			strings.EqualFold(c.field, "x-amz-checksum-algorithm"): // implied by the digest's header
@@ -225,18 +263,65 @@ func putHeaders(conds []Condition) []Field {
 			add(headerName(c.field), c.value)
 		}
 	}
+	if len(h) == 0 {
+		return nil
+	}
 	return h
 }
 
+// insertSorted returns names, in ascending order, with name added in its
+// place. A PUT signs a handful of headers, for which inserting each beats
+// sorting them all.
+func insertSorted(names []string, name string) []string {
+	i := len(names)
+	names = append(names, name)
+	for ; i > 0 && names[i-1] > name; i-- {
+		names[i] = names[i-1]
+	}
+	names[i] = name
+	return names
+}
+
+// standardHeaders are the headers HTTP writes in mixed case, as it writes
+// them and in lower case, as they are signed. Every other header a PUT
+// signs has its name in lower case already (headerName).
+var standardHeaders = [...]struct{ name, lower string }{
+	{"Content-Type", "content-type"},
+	{"Cache-Control", "cache-control"},
+	{"Content-Disposition", "content-disposition"},
+	{"Content-Encoding", "content-encoding"},
+	{"Expires", "expires"},
+	{"Content-Length", "content-length"},
+}
+
 // headerName returns the canonical form of a field's name as a header:
-// the standard headers as HTTP writes them, x-amz-* in lower case.
+// the standard headers as HTTP writes them, x-amz-* in lower case. A
+// content-length field keeps the lower case: only the size range's
+// header is Content-Length.
 func headerName(field string) string {
-	for _, n := range []string{"Content-Type", "Cache-Control", "Content-Disposition", "Content-Encoding", "Expires"} {
-		if strings.EqualFold(field, n) {
-			return n
+	for _, h := range standardHeaders[:len(standardHeaders)-1] {
+		if strings.EqualFold(field, h.name) {
+			return h.name
 		}
 	}
 	return strings.ToLower(field)
+}
+
+// lowerHeaderName returns a header name in lower case, the form a
+// signature names it in, without allocating for the names putHeaders
+// gives: those in lower case already, and the standard headers.
+func lowerHeaderName(name string) string {
+	for i := 0; i < len(name); i++ {
+		if 'A' <= name[i] && name[i] <= 'Z' {
+			for _, h := range standardHeaders {
+				if name == h.name {
+					return h.lower
+				}
+			}
+			return strings.ToLower(name)
+		}
+	}
+	return name
 }
 
 // taggingHeader turns the tagging form field's XML (Tagging writes it) into
@@ -260,22 +345,79 @@ func taggingHeader(v string) string {
 	return strings.Join(q, "&")
 }
 
-func fieldHeaders(fields []Field) []sigv4.Header {
-	h := make([]sigv4.Header, len(fields))
-	for i, f := range fields {
-		h[i] = sigv4.Header{Name: f.Name, Value: f.Value}
+// bucketLocation returns where the objects of bucket are under cfg: the
+// origin of their URLs (scheme://host), the host, and the decoded path of
+// the bucket's URL without its final '/', which the object's path
+// continues with "/" + key (objectPath). Virtual-hosted style puts the
+// bucket in the host, path style in the path, as the form URLs do
+// (URLStyle). It reads the form URL the Signer keeps for bucket: when its
+// host and path hold nothing url.Parse would change, it takes them as they
+// are written; otherwise it parses the URL for the decoded path, and
+// reports false when the URL does not parse (a virtual-hosted bucket
+// before an IPv6 address).
+func (s *Signer) bucketLocation(cfg *signerConfig, bucket string) (origin, host, base string, ok bool) {
+	u := s.urls.get(cfg, bucket).url // built by buildFormURL from checked parts
+	if i := strings.IndexByte(u, ':'); i >= 0 && strings.HasPrefix(u[i:], "://") {
+		i += len("://")
+		if j := strings.IndexByte(u[i:], '/'); j >= 0 && plainHost(u[i:i+j]) && plainPath(u[i+j:]) {
+			return u[:i+j], u[i : i+j], strings.TrimSuffix(u[i+j:], "/"), true
+		}
 	}
-	return h
+	pu, err := url.Parse(u)
+	if err != nil {
+		return "", "", "", false
+	}
+	return cfg.scheme() + "://" + pu.Host, pu.Host, strings.TrimSuffix(pu.Path, "/"), true
 }
 
-// objectLocation returns the host and the (decoded) path of an object's
-// URL under cfg: virtual-hosted style puts the bucket in the host, path
-// style in the path, as the form URLs do (URLStyle).
-func objectLocation(cfg *signerConfig, bucket, key string) (host, path string) {
-	bu := newBucketURL(cfg, bucket)
-	u, _ := url.Parse(bu.url) // built by buildFormURL from checked parts
-	base := strings.TrimSuffix(u.Path, "/")
-	return u.Host, base + "/" + key
+// plainHost reports whether url.Parse takes host as it is written, as the
+// host of a URL whose Endpoint it parsed: letters, digits and ".-_:" (an
+// IPv6 address, in brackets, and escapes are left to url.Parse).
+func plainHost(host string) bool {
+	for i := 0; i < len(host); i++ {
+		switch c := host[i]; {
+		case 'a' <= c && c <= 'z', 'A' <= c && c <= 'Z', '0' <= c && c <= '9':
+		case c == '.', c == '-', c == '_', c == ':':
+		default:
+			return false
+		}
+	}
+	return true
+}
+
+// plainPath reports whether path decodes to itself and URI-encodes to
+// itself: RFC 3986's unreserved characters and '/'.
+func plainPath(path string) bool {
+	for i := 0; i < len(path); i++ {
+		switch c := path[i]; {
+		case 'a' <= c && c <= 'z', 'A' <= c && c <= 'Z', '0' <= c && c <= '9':
+		case c == '-', c == '.', c == '_', c == '~', c == '/':
+		default:
+			return false
+		}
+	}
+	return true
+}
+
+// objectPath returns the decoded path of the object key under a bucket's
+// base path, base + "/" + key, and, when size is not negative, size in
+// decimal, the value of Content-Length: the strings a presigned request
+// needs besides the policy's, in one allocation.
+func objectPath(base, key string, size int64) (path, length string) {
+	var digits [20]byte
+	d := digits[:0]
+	if size >= 0 {
+		d = strconv.AppendInt(d, size, 10)
+	}
+	var b strings.Builder
+	b.Grow(len(base) + 1 + len(key) + len(d))
+	b.WriteString(base)
+	b.WriteByte('/')
+	b.WriteString(key)
+	n := b.Len()
+	b.Write(d)
+	all := b.String()
+	return all[:n], all[n:]
 }
 
 // scheme returns the scheme of the URLs cfg builds.

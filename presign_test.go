@@ -2,8 +2,14 @@ package postpolicy_test
 
 import (
 	"context"
+	"crypto/hmac"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
+	"fmt"
 	"net/url"
+	"sort"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -153,5 +159,334 @@ func TestPresignPutRefuses(t *testing.T) {
 	// Seven days exactly is the longest a presigned URL lives.
 	if p, err := s.PresignPut(context.Background(), postpolicy.Policy{Expiration: lintAt.Add(7 * 24 * time.Hour), Conditions: base}); err != nil || !strings.Contains(p.URL, "X-Amz-Expires=604800&") {
 		t.Errorf("seven days: %v", err)
+	}
+}
+
+// TestPresignMatchesReference checks PresignPut and PresignGet against
+// referencePresign, a plain implementation of "Authenticating Requests:
+// Using Query Parameters", on keys, headers and configurations that
+// exercise the encoding: spaces, '+', '~', reserved characters, '%',
+// UTF-8, empty segments, a leading '/', metadata values with runs of
+// spaces, a session token with '/', '+' and '=', path-style and
+// virtual-hosted URLs, custom endpoints with and without a base path that
+// needs decoding, more headers than the result preallocates, a signing
+// time with a fraction of a second, and the 7-day cap. The URL must be the
+// reference's byte for byte, and the headers those listed.
+func TestPresignMatchesReference(t *testing.T) {
+	at := lintAt.Add(12*time.Hour + 34*time.Minute + 56*time.Second)
+	long := postpolicy.Credentials{AccessKeyID: exampleAKID, SecretAccessKey: exampleSecretKey}
+	session := postpolicy.Credentials{AccessKeyID: exampleAKID, SecretAccessKey: exampleSecretKey,
+		SessionToken: "IQoJb3JpZ2luX2VjE/+ZXIvYXdz==/AbC~x_y-z." + strings.Repeat("Tok/en+", 40)}
+	type header = postpolicy.Field
+	manyConds := []postpolicy.Condition{postpolicy.Bucket("acme-user-uploads"), postpolicy.Key("many/headers.bin")}
+	var many []header
+	for i := range 10 {
+		name, value := fmt.Sprintf("m%02d", i), fmt.Sprintf("value  %d ", i)
+		manyConds = append(manyConds, postpolicy.Meta(name, value))
+		many = append(many, header{Name: "x-amz-meta-" + name, Value: value})
+	}
+	for _, tc := range []struct {
+		name     string
+		signer   *postpolicy.Signer // Now is set to now
+		now      time.Time          // at when zero
+		exp      time.Duration      // from now; 15 minutes when zero
+		conds    []postpolicy.Condition
+		get      *postpolicy.GetOptions // PresignGet of conds' bucket and key when set
+		scheme   string                 // https when empty
+		host     string
+		path     string // decoded
+		headers  []header
+		getQuery [][2]string
+	}{{
+		name:   "spaces",
+		signer: &postpolicy.Signer{Credentials: long, Region: "us-east-1"},
+		conds: []postpolicy.Condition{postpolicy.Bucket("acme-user-uploads"), postpolicy.Key("users/alice smith/my photo (1).png"),
+			postpolicy.ContentType("image/png"), postpolicy.ContentLengthRange(1<<20, 1<<20), postpolicy.Meta("uploader", "alice smith")},
+		host: "acme-user-uploads.s3.us-east-1.amazonaws.com", path: "/users/alice smith/my photo (1).png",
+		headers: []header{{Name: "Content-Type", Value: "image/png"}, {Name: "Content-Length", Value: "1048576"}, {Name: "x-amz-meta-uploader", Value: "alice smith"}},
+	}, {
+		name:   "plus and tilde",
+		signer: &postpolicy.Signer{Credentials: long, Region: "eu-west-1"},
+		conds:  []postpolicy.Condition{postpolicy.Bucket("acme-user-uploads"), postpolicy.Key("a+b/~c~/d+e.txt"), postpolicy.Meta("note", "1+1=2 ~ok~")},
+		host:   "acme-user-uploads.s3.eu-west-1.amazonaws.com", path: "/a+b/~c~/d+e.txt",
+		headers: []header{{Name: "x-amz-meta-note", Value: "1+1=2 ~ok~"}},
+	}, {
+		name:   "unicode",
+		signer: &postpolicy.Signer{Credentials: long, Region: "us-east-1"},
+		conds:  []postpolicy.Condition{postpolicy.Bucket("acme-user-uploads"), postpolicy.Key("用户/фото/ü é.png"), postpolicy.ContentType("image/png")},
+		host:   "acme-user-uploads.s3.us-east-1.amazonaws.com", path: "/用户/фото/ü é.png",
+		headers: []header{{Name: "Content-Type", Value: "image/png"}},
+	}, {
+		name:   "empty segments",
+		signer: &postpolicy.Signer{Credentials: long, Region: "us-east-1"},
+		conds:  []postpolicy.Condition{postpolicy.Bucket("acme-user-uploads"), postpolicy.Key("a//b///c/./../d/")},
+		host:   "acme-user-uploads.s3.us-east-1.amazonaws.com", path: "/a//b///c/./../d/",
+	}, {
+		name:   "leading slash",
+		signer: &postpolicy.Signer{Credentials: long, Region: "us-east-1"},
+		conds:  []postpolicy.Condition{postpolicy.Bucket("acme-user-uploads"), postpolicy.Key("/leading/slash")},
+		host:   "acme-user-uploads.s3.us-east-1.amazonaws.com", path: "//leading/slash",
+	}, {
+		name:   "reserved characters and percent",
+		signer: &postpolicy.Signer{Credentials: long, Region: "us-east-1"},
+		conds: []postpolicy.Condition{postpolicy.Bucket("acme-user-uploads"), postpolicy.Key("q?x=1&y=2#frag;[]@!$'()*,:%25%/%2F"),
+			postpolicy.ContentDisposition(`attachment; filename="a b.png"`), postpolicy.CacheControl("max-age=60, public")},
+		host: "acme-user-uploads.s3.us-east-1.amazonaws.com", path: "/q?x=1&y=2#frag;[]@!$'()*,:%25%/%2F",
+		headers: []header{{Name: "Content-Disposition", Value: `attachment; filename="a b.png"`}, {Name: "Cache-Control", Value: "max-age=60, public"}},
+	}, {
+		name:   "metadata with runs of spaces",
+		signer: &postpolicy.Signer{Credentials: long, Region: "us-east-1"},
+		conds: []postpolicy.Condition{postpolicy.Bucket("acme-user-uploads"), postpolicy.Key("k"),
+			postpolicy.Meta("note", "  two  spaces   inside  "), postpolicy.Meta("empty", "")},
+		host: "acme-user-uploads.s3.us-east-1.amazonaws.com", path: "/k",
+		headers: []header{{Name: "x-amz-meta-note", Value: "  two  spaces   inside  "}, {Name: "x-amz-meta-empty", Value: ""}},
+	}, {
+		name:   "session token",
+		signer: &postpolicy.Signer{Credentials: session, Region: "us-east-1"},
+		conds: []postpolicy.Condition{postpolicy.Bucket("acme-user-uploads"), postpolicy.Key("users/u 1/avatar.png"),
+			postpolicy.ContentType("image/png"), postpolicy.ContentLengthRange(1<<20, 1<<20), postpolicy.Meta("uploader", "u 1")},
+		host: "acme-user-uploads.s3.us-east-1.amazonaws.com", path: "/users/u 1/avatar.png",
+		headers: []header{{Name: "Content-Type", Value: "image/png"}, {Name: "Content-Length", Value: "1048576"}, {Name: "x-amz-meta-uploader", Value: "u 1"}},
+	}, {
+		name:   "bucket with dots, path style",
+		signer: &postpolicy.Signer{Credentials: long, Region: "us-east-1"},
+		conds:  []postpolicy.Condition{postpolicy.Bucket("my.bucket.example"), postpolicy.Key("x y+z")},
+		host:   "s3.us-east-1.amazonaws.com", path: "/my.bucket.example/x y+z",
+	}, {
+		name:   "China region",
+		signer: &postpolicy.Signer{Credentials: long, Region: "cn-north-1"},
+		conds:  []postpolicy.Condition{postpolicy.Bucket("acme-user-uploads"), postpolicy.Key("k")},
+		host:   "acme-user-uploads.s3.cn-north-1.amazonaws.com.cn", path: "/k",
+	}, {
+		name:   "custom endpoint, path style",
+		signer: &postpolicy.Signer{Credentials: session, Region: "us-east-1", Endpoint: "http://127.0.0.1:9000"},
+		conds:  []postpolicy.Condition{postpolicy.Bucket("acme-user-uploads"), postpolicy.Key("a b/c"), postpolicy.ContentType("text/plain; charset=utf-8")},
+		scheme: "http", host: "127.0.0.1:9000", path: "/acme-user-uploads/a b/c",
+		headers: []header{{Name: "Content-Type", Value: "text/plain; charset=utf-8"}},
+	}, {
+		name:   "custom endpoint with a base path",
+		signer: &postpolicy.Signer{Credentials: long, Region: "auto", Endpoint: "https://storage.example.com/s3/v1/"},
+		conds:  []postpolicy.Condition{postpolicy.Bucket("acme-user-uploads"), postpolicy.Key("k~1")},
+		host:   "storage.example.com", path: "/s3/v1/acme-user-uploads/k~1",
+	}, {
+		name:   "custom endpoint with a base path to decode",
+		signer: &postpolicy.Signer{Credentials: long, Region: "auto", Endpoint: "https://storage.example.com/s3%20api/a+b~c"},
+		conds:  []postpolicy.Condition{postpolicy.Bucket("acme-user-uploads"), postpolicy.Key("k l")},
+		host:   "storage.example.com", path: "/s3 api/a+b~c/acme-user-uploads/k l",
+	}, {
+		name:   "custom endpoint, virtual-hosted",
+		signer: &postpolicy.Signer{Credentials: long, Region: "nyc3", Endpoint: "https://nyc3.digitaloceanspaces.com", URLStyle: postpolicy.URLStyleVirtualHosted},
+		conds:  []postpolicy.Condition{postpolicy.Bucket("acme-user-uploads"), postpolicy.Key("ü/k")},
+		host:   "acme-user-uploads.nyc3.digitaloceanspaces.com", path: "/ü/k",
+	}, {
+		name:   "every header kind",
+		signer: &postpolicy.Signer{Credentials: session, Region: "us-east-1"},
+		conds: append([]postpolicy.Condition{postpolicy.Bucket("acme-user-uploads"), postpolicy.Key("k"),
+			postpolicy.ACL("private"), postpolicy.StorageClass("STANDARD_IA"), postpolicy.ServerSideEncryptionAES256(),
+			postpolicy.Tagging(postpolicy.Tag{Key: "team", Value: "R&D"}, postpolicy.Tag{Key: "q", Value: "a b"}),
+			postpolicy.Eq("Content-Encoding", "gzip"), postpolicy.Eq("expires", "Thu, 01 Dec 1994 16:00:00 GMT")},
+			postpolicy.Checksum(postpolicy.ChecksumSHA256, "LPJNul+wow4m6DsqxbninhsWHlwfp0JecwQzYpOLmCQ=")...),
+		host: "acme-user-uploads.s3.us-east-1.amazonaws.com", path: "/k",
+		headers: []header{{Name: "x-amz-acl", Value: "private"}, {Name: "x-amz-storage-class", Value: "STANDARD_IA"},
+			{Name: "x-amz-server-side-encryption", Value: "AES256"}, {Name: "x-amz-tagging", Value: "team=R%26D&q=a+b"},
+			{Name: "Content-Encoding", Value: "gzip"}, {Name: "Expires", Value: "Thu, 01 Dec 1994 16:00:00 GMT"},
+			{Name: "x-amz-checksum-sha256", Value: "LPJNul+wow4m6DsqxbninhsWHlwfp0JecwQzYpOLmCQ="}},
+	}, {
+		name:   "more headers than the arrays hold",
+		signer: &postpolicy.Signer{Credentials: long, Region: "us-east-1"},
+		conds:  manyConds,
+		host:   "acme-user-uploads.s3.us-east-1.amazonaws.com", path: "/many/headers.bin",
+		headers: many,
+	}, {
+		name:   "fraction of a second",
+		signer: &postpolicy.Signer{Credentials: long, Region: "us-east-1"},
+		now:    at.Add(999*time.Millisecond + 12345),
+		exp:    15*time.Minute + 500*time.Millisecond,
+		conds:  []postpolicy.Condition{postpolicy.Bucket("acme-user-uploads"), postpolicy.Key("k")},
+		host:   "acme-user-uploads.s3.us-east-1.amazonaws.com", path: "/k",
+	}, {
+		name:   "seven days",
+		signer: &postpolicy.Signer{Credentials: session, Region: "us-east-1"},
+		exp:    7 * 24 * time.Hour,
+		conds:  []postpolicy.Condition{postpolicy.Bucket("acme-user-uploads"), postpolicy.Key("k")},
+		host:   "acme-user-uploads.s3.us-east-1.amazonaws.com", path: "/k",
+	}, {
+		name:   "GET with response overrides",
+		signer: &postpolicy.Signer{Credentials: session, Region: "us-east-1"},
+		conds:  []postpolicy.Condition{postpolicy.Bucket("acme-user-uploads"), postpolicy.Key("users/ü b/+file~.png")},
+		get:    &postpolicy.GetOptions{ResponseContentType: "text/plain; charset=utf-8", ResponseContentDisposition: `attachment; filename="ü b.png"`},
+		host:   "acme-user-uploads.s3.us-east-1.amazonaws.com", path: "/users/ü b/+file~.png",
+		getQuery: [][2]string{{"response-content-type", "text/plain; charset=utf-8"}, {"response-content-disposition", `attachment; filename="ü b.png"`}},
+	}, {
+		name:   "GET, path style",
+		signer: &postpolicy.Signer{Credentials: long, Region: "us-east-1", URLStyle: postpolicy.URLStylePath},
+		conds:  []postpolicy.Condition{postpolicy.Bucket("acme-user-uploads"), postpolicy.Key("a//b c")},
+		get:    &postpolicy.GetOptions{},
+		host:   "s3.us-east-1.amazonaws.com", path: "/acme-user-uploads/a//b c",
+	}} {
+		t.Run(tc.name, func(t *testing.T) {
+			now := tc.now
+			if now.IsZero() {
+				now = at
+			}
+			exp := tc.exp
+			if exp == 0 {
+				exp = 15 * time.Minute
+			}
+			s := tc.signer
+			s.Now = func() time.Time { return now }
+			policy := postpolicy.Policy{Expiration: now.Add(exp), Conditions: tc.conds}
+			method := "PUT"
+			var got *postpolicy.Presigned
+			var err error
+			if tc.get != nil {
+				method = "GET"
+				var bucket, key string
+				for _, c := range tc.conds {
+					switch c.Field() {
+					case "bucket":
+						bucket = c.Value()
+					case "key":
+						key = c.Value()
+					}
+				}
+				got, err = s.PresignGet(context.Background(), bucket, key, now.Add(exp), tc.get)
+			} else {
+				got, err = s.PresignPut(context.Background(), policy)
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			scheme := tc.scheme
+			if scheme == "" {
+				scheme = "https"
+			}
+			expires := min(int64(now.Add(exp).Sub(now.Truncate(time.Second))/time.Second), 7*24*60*60)
+			want := referencePresign(method, scheme, tc.host, tc.path, tc.headers, tc.getQuery, s.Credentials.(postpolicy.Credentials), s.Region, now, expires)
+			if got.URL != want {
+				t.Errorf("URL\n got %s\nwant %s", got.URL, want)
+			}
+			if diff := cmp.Diff(tc.headers, got.Header); diff != "" {
+				t.Errorf("headers (-want +got):\n%s", diff)
+			}
+			if wantExp := now.Truncate(time.Second).Add(time.Duration(expires) * time.Second); got.Method != method || !got.Expiration.Equal(wantExp) {
+				t.Errorf("method %s, expiration %v; want %s, %v", got.Method, got.Expiration, method, wantExp)
+			}
+		})
+	}
+}
+
+// referencePresign returns the presigned URL of a request, built plainly
+// from "Authenticating Requests: Using Query Parameters (AWS Signature
+// Version 4)",
+// https://docs.aws.amazon.com/AmazonS3/latest/API/sigv4-query-string-auth.html,
+// with crypto/hmac and crypto/sha256 and no code of the package: method,
+// the URL's scheme and host, the decoded object path, the signed headers
+// besides host (names as sent) and the query parameters besides the
+// X-Amz-* ones, signed at now for expires seconds with UNSIGNED-PAYLOAD.
+func referencePresign(method, scheme, host, path string, headers []postpolicy.Field, query [][2]string, creds postpolicy.Credentials, region string, now time.Time, expires int64) string {
+	// UriEncode: the unreserved characters as they are, '/' too in a path,
+	// every other byte as %XY in upper-case hex.
+	uriEncode := func(s string, encodeSlash bool) string {
+		var b strings.Builder
+		for i := 0; i < len(s); i++ {
+			switch c := s[i]; {
+			case 'A' <= c && c <= 'Z', 'a' <= c && c <= 'z', '0' <= c && c <= '9', c == '-', c == '.', c == '_', c == '~':
+				b.WriteByte(c)
+			case c == '/' && !encodeSlash:
+				b.WriteByte(c)
+			default:
+				fmt.Fprintf(&b, "%%%02X", c)
+			}
+		}
+		return b.String()
+	}
+	amzDate := now.UTC().Format("20060102T150405Z")
+	scope := amzDate[:8] + "/" + region + "/s3/aws4_request"
+
+	// CanonicalHeaders: lower-case names, sorted, each value trimmed and
+	// its runs of spaces made one.
+	type pair struct{ name, value string }
+	hs := []pair{{"host", host}}
+	for _, h := range headers {
+		hs = append(hs, pair{strings.ToLower(h.Name), h.Value})
+	}
+	sort.Slice(hs, func(i, j int) bool { return hs[i].name < hs[j].name })
+	var canonicalHeaders strings.Builder
+	var names []string
+	for _, h := range hs {
+		v := strings.Trim(h.value, " ")
+		for strings.Contains(v, "  ") {
+			v = strings.ReplaceAll(v, "  ", " ")
+		}
+		canonicalHeaders.WriteString(h.name + ":" + v + "\n")
+		names = append(names, h.name)
+	}
+	signedHeaders := strings.Join(names, ";")
+
+	// CanonicalQueryString: names and values encoded, sorted by name.
+	params := []pair{
+		{"X-Amz-Algorithm", "AWS4-HMAC-SHA256"},
+		{"X-Amz-Credential", creds.AccessKeyID + "/" + scope},
+		{"X-Amz-Date", amzDate},
+		{"X-Amz-Expires", strconv.FormatInt(expires, 10)},
+		{"X-Amz-SignedHeaders", signedHeaders},
+	}
+	if creds.SessionToken != "" {
+		params = append(params, pair{"X-Amz-Security-Token", creds.SessionToken})
+	}
+	for _, q := range query {
+		params = append(params, pair{q[0], q[1]})
+	}
+	for i := range params {
+		params[i] = pair{uriEncode(params[i].name, true), uriEncode(params[i].value, true)}
+	}
+	sort.Slice(params, func(i, j int) bool {
+		if params[i].name != params[j].name {
+			return params[i].name < params[j].name
+		}
+		return params[i].value < params[j].value
+	})
+	var pieces []string
+	for _, p := range params {
+		pieces = append(pieces, p.name+"="+p.value)
+	}
+	canonicalQuery := strings.Join(pieces, "&")
+	canonicalURI := uriEncode(path, false)
+
+	canonicalRequest := method + "\n" + canonicalURI + "\n" + canonicalQuery + "\n" +
+		canonicalHeaders.String() + "\n" + signedHeaders + "\nUNSIGNED-PAYLOAD"
+	hashed := sha256.Sum256([]byte(canonicalRequest))
+	stringToSign := "AWS4-HMAC-SHA256\n" + amzDate + "\n" + scope + "\n" + hex.EncodeToString(hashed[:])
+	mac := func(key []byte, data string) []byte {
+		m := hmac.New(sha256.New, key)
+		m.Write([]byte(data))
+		return m.Sum(nil)
+	}
+	key := mac([]byte("AWS4"+creds.SecretAccessKey), amzDate[:8])
+	key = mac(key, region)
+	key = mac(key, "s3")
+	key = mac(key, "aws4_request")
+	signature := hex.EncodeToString(mac(key, stringToSign))
+	return scheme + "://" + host + canonicalURI + "?" + canonicalQuery + "&X-Amz-Signature=" + signature
+}
+
+// TestPresignInvalidBucketURL checks that a bucket whose URL does not
+// parse, virtual-hosted before an IPv6 Endpoint, is a configuration error
+// (it used to make PresignPut and PresignGet dereference a nil URL).
+func TestPresignInvalidBucketURL(t *testing.T) {
+	s := &postpolicy.Signer{Credentials: exampleCredentials, Region: "us-east-1", Endpoint: "http://[::1]:9000",
+		URLStyle: postpolicy.URLStyleVirtualHosted, Now: func() time.Time { return lintAt }}
+	_, err := s.PresignPut(context.Background(), lintPolicy())
+	if !errors.Is(err, postpolicy.ErrSignerConfig) {
+		t.Errorf("PresignPut: %v, want ErrSignerConfig", err)
+	}
+	if _, err := s.PresignGet(context.Background(), "acme-user-uploads", "k", lintAt.Add(time.Hour), nil); !errors.Is(err, postpolicy.ErrSignerConfig) {
+		t.Errorf("PresignGet: %v, want ErrSignerConfig", err)
+	}
+	// Path style puts the bucket in the path: the URL parses.
+	s = &postpolicy.Signer{Credentials: exampleCredentials, Region: "us-east-1", Endpoint: "http://[::1]:9000", Now: func() time.Time { return lintAt }}
+	if p, err := s.PresignGet(context.Background(), "acme-user-uploads", "k", lintAt.Add(time.Hour), nil); err != nil || !strings.HasPrefix(p.URL, "http://[::1]:9000/acme-user-uploads/k?") {
+		t.Errorf("path style: %v, %v", p, err)
 	}
 }

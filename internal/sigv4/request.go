@@ -16,6 +16,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 )
@@ -244,26 +245,50 @@ type Request struct {
 // other than letters, digits and '-'. On error dst is returned unchanged.
 // Errors name the field at fault, never a header value.
 func (r *Request) AppendCanonical(dst []byte) ([]byte, error) {
+	out, _, err := r.appendCanonical(dst, nil)
+	return out, err
+}
+
+// canonicalSpans locates the canonical URI and the canonical query string
+// in a canonical request: they are creq[uri:query-1] and
+// creq[query:headers-1], each followed by its '\n'.
+type canonicalSpans struct{ uri, query, headers int }
+
+// appendCanonical does the work of AppendCanonical, with the parameters of
+// auth added to r.Query when auth is not nil, and says where the canonical
+// URI and query are in what it appended.
+func (r *Request) appendCanonical(dst []byte, auth *queryAuthText) ([]byte, canonicalSpans, error) {
 	orig := len(dst)
 	if !isToken(r.Method) {
-		return dst, fmt.Errorf("sigv4: method %q is not an HTTP token", r.Method)
+		// Quoted by strconv, as %q would: handing a field of r itself to
+		// fmt would move everything r points to to the heap, the arrays
+		// of headers a caller keeps on its stack included.
+		return dst, canonicalSpans{}, errors.New("sigv4: method " + strconv.Quote(r.Method) + " is not an HTTP token")
 	}
 	if r.PathMode > PathNormalized {
-		return dst, fmt.Errorf("sigv4: unknown path mode %d", r.PathMode)
+		return dst, canonicalSpans{}, fmt.Errorf("sigv4: unknown path mode %d", r.PathMode)
 	}
 	if err := checkPayloadHash(r.PayloadHash); err != nil {
-		return dst, err
+		return dst, canonicalSpans{}, err
 	}
 	names, err := r.signedNames()
 	if err != nil {
-		return dst, err
+		return dst, canonicalSpans{}, err
 	}
+	var sp canonicalSpans
 	dst = append(dst, r.Method...)
 	dst = append(dst, '\n')
+	sp.uri = len(dst)
 	dst = appendCanonicalURI(dst, r.Path, r.PathMode)
 	dst = append(dst, '\n')
-	dst = AppendCanonicalQuery(dst, r.Query)
+	sp.query = len(dst)
+	if auth != nil {
+		dst = auth.appendCanonicalQuery(dst, r.Query, names)
+	} else {
+		dst = AppendCanonicalQuery(dst, r.Query)
+	}
 	dst = append(dst, '\n')
+	sp.headers = len(dst)
 	for _, name := range names {
 		dst = append(dst, name...)
 		dst = append(dst, ':')
@@ -278,18 +303,18 @@ func (r *Request) AppendCanonical(dst []byte) ([]byte, error) {
 			found = true
 			var ok bool
 			if dst, ok = appendHeaderValue(dst, h.Value); !ok {
-				return dst[:orig], fmt.Errorf("sigv4: the value of header %q has a control character", name)
+				return dst[:orig], canonicalSpans{}, fmt.Errorf("sigv4: the value of header %q has a control character", name)
 			}
 		}
 		if !found {
-			return dst[:orig], fmt.Errorf("sigv4: signed header %q is not in the request", name)
+			return dst[:orig], canonicalSpans{}, fmt.Errorf("sigv4: signed header %q is not in the request", name)
 		}
 		dst = append(dst, '\n')
 	}
 	dst = append(dst, '\n')
 	dst = appendSignedHeaders(dst, names)
 	dst = append(dst, '\n')
-	return append(dst, r.PayloadHash...), nil
+	return append(dst, r.PayloadHash...), sp, nil
 }
 
 // AppendSignedHeaders appends r's signed-headers line, the names joined by
@@ -345,7 +370,7 @@ func checkSignedHeaders(names []string) error {
 		if n == "" {
 			return fmt.Errorf("sigv4: signed header %d of %d is empty", i+1, len(names))
 		}
-		if !isToken(n) || strings.ContainsFunc(n, func(r rune) bool { return 'A' <= r && r <= 'Z' }) {
+		if !isLowerToken(n) {
 			return fmt.Errorf("sigv4: signed header %q is not a lower-case HTTP token", n)
 		}
 		if i > 0 && names[i-1] >= n {
@@ -359,24 +384,28 @@ func checkSignedHeaders(names []string) error {
 // with runs of spaces collapsed to one ("Trimall" in the SigV4 pages). It
 // reports false for a control character other than tab.
 func appendHeaderValue(dst []byte, v string) ([]byte, bool) {
-	v = strings.Trim(v, " \t")
-	space := false
+	for len(v) > 0 && (v[0] == ' ' || v[0] == '\t') {
+		v = v[1:]
+	}
+	for len(v) > 0 && (v[len(v)-1] == ' ' || v[len(v)-1] == '\t') {
+		v = v[:len(v)-1]
+	}
+	// v is appended in pieces: up to each space that follows a space,
+	// which is left out. Most values are one piece.
+	start := 0
 	for i := 0; i < len(v); i++ {
-		c := v[i]
-		if c < ' ' && c != '\t' || c == 0x7f {
+		switch c := v[i]; {
+		case ' ' < c && c != 0x7f: // most bytes
+		case c == ' ':
+			if i > 0 && v[i-1] == ' ' {
+				dst = append(dst, v[start:i]...)
+				start = i + 1
+			}
+		case c != '\t':
 			return dst, false
 		}
-		if c == ' ' {
-			if space {
-				continue
-			}
-			space = true
-		} else {
-			space = false
-		}
-		dst = append(dst, c)
 	}
-	return dst, true
+	return append(dst, v[start:]...), true
 }
 
 func checkPayloadHash(h string) error {
@@ -414,6 +443,17 @@ func isToken(s string) bool {
 		}
 	}
 	return true
+}
+
+// isLowerToken reports whether s is an HTTP token without upper-case
+// letters, as a signed header's name must be.
+func isLowerToken(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; !token[c] || 'A' <= c && c <= 'Z' {
+			return false
+		}
+	}
+	return s != ""
 }
 
 // equalFoldASCII reports whether a and b are equal up to ASCII case.
@@ -462,14 +502,32 @@ func AppendStringToSign(dst []byte, amzDate, scope string, canonicalRequest []by
 // SignCanonicalRequest returns the signature, lower-case hex, of a
 // canonical request made at amzDate: the HMAC-SHA256 under k of the string
 // to sign (AppendStringToSign with k's scope). It checks nothing; see
-// Request.Sign.
+// Request.Sign. Once k has signed, it allocates nothing: the MAC and the
+// room for the string to sign come from k's pool (signScratch).
 func (k *Key) SignCanonicalRequest(amzDate string, canonicalRequest []byte) [2 * sha256.Size]byte {
-	var buf [256]byte
-	sts := AppendStringToSign(buf[:0], amzDate, k.Scope(), canonicalRequest)
-	m := k.MAC()
-	m.Write(sts)
-	var sum [sha256.Size]byte
-	return m.HexSum(sum[:])
+	sc, _ := k.scratch.Get().(*signScratch)
+	if sc == nil {
+		sc = &signScratch{mac: k.MAC(), sts: make([]byte, 0, 256)}
+	}
+	sc.sts = AppendStringToSign(sc.sts[:0], amzDate, k.Scope(), canonicalRequest)
+	sc.mac.Write(sc.sts)
+	sig := sc.mac.HexSum(sc.sum[:])
+	sc.mac.reset()
+	k.scratch.Put(sc)
+	return sig
+}
+
+// signScratch is what SignCanonicalRequest needs besides the canonical
+// request: a MAC under the key, with nothing written between signatures,
+// and room for the string to sign and the binary MAC. Both buffers go
+// through the hash.Hash interface, so they would be on the heap anyway; a
+// Key keeps its scratch in a pool rather than clone its MAC (three
+// allocations) and allocate both buffers for every signature. It holds
+// the key's MAC state and is as secret as the Key.
+type signScratch struct {
+	mac MAC
+	sts []byte
+	sum [sha256.Size]byte
 }
 
 // Sign returns the signature of r made at amzDate under k: the canonical

@@ -18,6 +18,7 @@ import (
 	"crypto/hmac"
 	"crypto/sha256"
 	"hash"
+	"sync"
 	"time"
 )
 
@@ -145,6 +146,11 @@ var hexPairs = func() (t [256][2]byte) {
 // Sum returns the MAC of what was written, appended to b.
 func (m MAC) Sum(b []byte) []byte { return m.h.Sum(b) }
 
+// reset brings m back to the state NewMAC returned, nothing written, which
+// crypto/hmac restores from its copy of the keyed SHA-256 states (NewMAC's
+// Reset made it) without allocating.
+func (m MAC) reset() { m.h.Reset() }
+
 // A Key is a signing key with the scope it was derived for: one access
 // key, one date, one region and one service. Deriving it takes four
 // HMACs, so a signer keeps it for the day. A Key is immutable and safe
@@ -159,18 +165,25 @@ type Key struct {
 	// Credential.
 	Credential string
 
-	secret string
-	base   MAC // under the signing key, nothing written
+	// credentialQuery is Credential URI-encoded, as a presigned URL's
+	// X-Amz-Credential carries it.
+	credentialQuery string
+
+	secret  string
+	base    MAC       // under the signing key, nothing written
+	scratch sync.Pool // of *signScratch, for SignCanonicalRequest
 }
 
 // NewKey derives the key of secret for accessKeyID on date (YYYYMMDD), in
 // region, for service.
 func NewKey(accessKeyID, secret, date, region, service string) *Key {
+	credential := accessKeyID + "/" + Scope(date, region, service)
 	return &Key{
 		AccessKeyID: accessKeyID, Date: date, Region: region, Service: service,
-		Credential: accessKeyID + "/" + Scope(date, region, service),
-		secret:     secret,
-		base:       NewMAC(DeriveKey(secret, date, region, service)),
+		Credential:      credential,
+		credentialQuery: string(AppendURIEncode(nil, credential, false)),
+		secret:          secret,
+		base:            NewMAC(DeriveKey(secret, date, region, service)),
 	}
 }
 
