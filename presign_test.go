@@ -484,6 +484,15 @@ func TestPresignInvalidBucketURL(t *testing.T) {
 	if _, err := s.PresignGet(context.Background(), "acme-user-uploads", "k", lintAt.Add(time.Hour), nil); !errors.Is(err, postpolicy.ErrSignerConfig) {
 		t.Errorf("PresignGet: %v, want ErrSignerConfig", err)
 	}
+	// Sign refuses it too, and so it does an IPv4 endpoint, rather than
+	// write a form URL such as http://acme-user-uploads.[::1]:9000/.
+	if _, err := s.Sign(context.Background(), lintPolicy()); !errors.Is(err, postpolicy.ErrSignerConfig) || !strings.Contains(err.Error(), "IP address") {
+		t.Errorf("Sign: %v, want ErrSignerConfig naming the IP address", err)
+	}
+	s.Endpoint = "http://127.0.0.1:9000"
+	if _, err := s.Sign(context.Background(), lintPolicy()); !errors.Is(err, postpolicy.ErrSignerConfig) {
+		t.Errorf("Sign with an IPv4 endpoint: %v, want ErrSignerConfig", err)
+	}
 	// Path style puts the bucket in the path: the URL parses.
 	s = &postpolicy.Signer{Credentials: exampleCredentials, Region: "us-east-1", Endpoint: "http://[::1]:9000", Now: func() time.Time { return lintAt }}
 	if p, err := s.PresignGet(context.Background(), "acme-user-uploads", "k", lintAt.Add(time.Hour), nil); err != nil || !strings.HasPrefix(p.URL, "http://[::1]:9000/acme-user-uploads/k?") {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"fmt"
+	"net"
 	"slices"
 	"strings"
 	"sync"
@@ -477,8 +478,15 @@ func (s *Signer) validateConfig() error {
 		return fmt.Errorf("%w: URLStyle %d is not a URLStyle", ErrSignerConfig, s.URLStyle)
 	}
 	if s.Endpoint != "" {
-		if _, err := parseEndpoint(s.Endpoint); err != nil {
+		u, err := parseEndpoint(s.Endpoint)
+		if err != nil {
 			return err
+		}
+		// A bucket cannot be a label of an IP address: virtual-hosted
+		// style needs a host name ("Virtual hosting of buckets",
+		// https://docs.aws.amazon.com/AmazonS3/latest/userguide/VirtualHosting.html).
+		if s.URLStyle == URLStyleVirtualHosted && net.ParseIP(u.Hostname()) != nil {
+			return fmt.Errorf("%w: URLStyleVirtualHosted needs a host name, and Endpoint's host %s is an IP address; use URLStylePath", ErrSignerConfig, u.Hostname())
 		}
 	}
 	return nil
