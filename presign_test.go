@@ -499,3 +499,38 @@ func TestPresignInvalidBucketURL(t *testing.T) {
 		t.Errorf("path style: %v, %v", p, err)
 	}
 }
+
+// TestObjectURL: the URL of an object is that of its presigned GET less
+// the query, in every style, and the bucket's URL ends in '/'.
+func TestObjectURL(t *testing.T) {
+	for _, s := range []*postpolicy.Signer{
+		{Credentials: exampleCredentials, Region: "eu-west-1"},
+		{Credentials: exampleCredentials, Region: "eu-west-1", URLStyle: postpolicy.URLStylePath},
+		{Credentials: exampleCredentials, Region: "us-east-1", Endpoint: "http://127.0.0.1:9000/base"},
+		{Credentials: exampleCredentials, Region: "nyc3", Endpoint: "https://nyc3.digitaloceanspaces.com", URLStyle: postpolicy.URLStyleVirtualHosted},
+	} {
+		for _, key := range []string{"users/alice/a b+c~é.png", "a//b/../c", ""} {
+			got, err := s.ObjectURL("acme-user-uploads", key)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if key == "" {
+				if !strings.HasSuffix(got, "/") {
+					t.Errorf("bucket URL %q does not end in '/'", got)
+				}
+				continue
+			}
+			p, err := s.PresignGet(context.Background(), "acme-user-uploads", key, time.Now().Add(time.Hour), nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if want, _, _ := strings.Cut(p.URL, "?"); got != want {
+				t.Errorf("ObjectURL = %q, the presigned GET's is %q", got, want)
+			}
+		}
+	}
+	s := &postpolicy.Signer{Credentials: exampleCredentials, Region: "eu-west-1"}
+	if _, err := s.ObjectURL("Bad_Bucket", "k"); !errors.Is(err, postpolicy.ErrInvalidPolicy) {
+		t.Errorf("a bad bucket name: %v", err)
+	}
+}

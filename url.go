@@ -6,6 +6,8 @@ import (
 	"strconv"
 	"strings"
 	"sync/atomic"
+
+	"github.com/postpolicy/postpolicy/internal/sigv4"
 )
 
 // URLStyle chooses how the form's URL names the bucket.
@@ -104,4 +106,26 @@ func parseEndpoint(endpoint string) (*url.URL, error) {
 		return nil, fmt.Errorf("%w: Endpoint %s must not carry a query or a fragment", ErrSignerConfig, shown)
 	}
 	return u, nil
+}
+
+// ObjectURL returns the URL of key in bucket as the Signer's presigned URLs
+// address it (its Endpoint and URLStyle), without a query, its path
+// URI-encoded once as Signature Version 4 encodes it for S3 (each byte but
+// A-Z a-z 0-9 - . _ ~ and '/' as %XY), so that a request sent to it with
+// [Signer.SignRequest] is signed for the path it names. key "" gives the
+// bucket's URL, ending in '/'. Errors match [ErrSignerConfig], or
+// [ErrInvalidPolicy] for a bucket name against S3's rules.
+func (s *Signer) ObjectURL(bucket, key string) (string, error) {
+	cfg, err := s.checkConfig()
+	if err != nil {
+		return "", err
+	}
+	if reason := bucketNameProblem(bucket); reason != "" {
+		return "", fmt.Errorf("%w: bucket name %q %s", ErrInvalidPolicy, bucket, reason)
+	}
+	origin, _, base, ok := s.bucketLocation(cfg, bucket)
+	if !ok {
+		return "", fmt.Errorf("%w: the URL of bucket %q does not parse", ErrSignerConfig, bucket)
+	}
+	return origin + string(sigv4.AppendURIEncode(nil, base+"/"+key, true)), nil
 }

@@ -11,7 +11,6 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
-	"time"
 
 	"github.com/postpolicy/postpolicy"
 )
@@ -25,31 +24,23 @@ import (
 // parts is about 200 KB.
 const maxAnswer = 4 << 20
 
-// objectURL returns the URL of key in bucket as the Signer builds it (its
-// Endpoint and URLStyle), without a query. The Signer's URL of an object
-// is that of a presigned GET, less its query: no signature of it is sent.
-func (b *Backend) objectURL(ctx context.Context, bucket, key string) (*url.URL, error) {
-	p, err := b.Signer.PresignGet(ctx, bucket, key, b.now().Add(time.Minute), nil)
+// objectURL returns the URL of key in bucket as the Signer addresses it
+// (Signer.ObjectURL: its Endpoint and URLStyle), without a query.
+func (b *Backend) objectURL(_ context.Context, bucket, key string) (*url.URL, error) {
+	raw, err := b.Signer.ObjectURL(bucket, key)
 	if err != nil {
 		return nil, err
 	}
-	u, err := url.Parse(p.URL)
+	u, err := url.Parse(raw)
 	if err != nil {
 		return nil, fmt.Errorf("s3multipart: the Signer's URL of an object does not parse: %w", err)
 	}
-	u.RawQuery, u.ForceQuery = "", false
 	return u, nil
 }
 
-// bucketURL returns the URL of bucket, ending in '/': that of an object
-// less its key.
+// bucketURL returns the URL of bucket, ending in '/'.
 func (b *Backend) bucketURL(ctx context.Context, bucket string) (*url.URL, error) {
-	u, err := b.objectURL(ctx, bucket, "k")
-	if err != nil {
-		return nil, err
-	}
-	u.Path, u.RawPath = strings.TrimSuffix(u.Path, "k"), ""
-	return u, nil
+	return b.objectURL(ctx, bucket, "")
 }
 
 // s3Escape encodes a query parameter as SigV4 canonicalises it (RFC 3986:
