@@ -85,7 +85,7 @@ func checkChecksumFields(fields []postpolicy.Field) (checksum, error) {
 			return checksum{}, invalidRequest(strings.ToLower(f.Name) + " names no checksum algorithm S3 computes; the digest fields are x-amz-checksum-<algorithm> for " + checksumAlgorithmSet + ".")
 		}
 		if digestFld != "" {
-			return checksum{}, invalidRequest("A form may send one x-amz-checksum-<algorithm> digest; this one sends " +
+			return checksum{}, invalidRequest("An upload may carry one x-amz-checksum-<algorithm> digest; this one carries " +
 				strings.ToLower(digestFld) + " and " + strings.ToLower(f.Name) + ".")
 		}
 		digestFld, digestVal, digestAlg = f.Name, f.Value, alg
@@ -96,7 +96,7 @@ func checkChecksumFields(fields []postpolicy.Field) (checksum, error) {
 		case alg == "":
 			return checksum{}, invalidRequest(checksumAlgorithmFld + " " + strconv.Quote(algValue) + " is not a checksum algorithm S3 computes; use one of " + checksumAlgorithmSet + ".")
 		case digestFld == "":
-			return checksum{}, invalidRequest(checksumAlgorithmFld + " is " + string(alg) + ", but the form sends no " + alg.Field() + " field with the file's digest.")
+			return checksum{}, invalidRequest(checksumAlgorithmFld + " is " + string(alg) + ", but the upload carries no " + alg.Field() + " with the file's digest.")
 		case digestAlg != alg:
 			return checksum{}, invalidRequest(checksumAlgorithmFld + " is " + string(alg) + ", but the digest is in " + digestAlg.Field() +
 				"; the algorithm and the digest field must name the same algorithm.")
