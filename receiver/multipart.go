@@ -384,8 +384,11 @@ func (h *Handler) writePart(body io.Reader, size int64) (*part, error) {
 	hash := md5.New()
 	p := new(part)
 	if h.PartDir == "" {
+		// Room for the signed size and the MinRead bytes ReadFrom wants
+		// free before each read, so that the buffer is not doubled at
+		// the end; the first 64 MiB only, since the size is the client's.
 		var buf bytes.Buffer
-		buf.Grow(int(min(max(size, 0), 8<<20)))
+		buf.Grow(int(min(max(size, 0), 64<<20)) + bytes.MinRead)
 		n, err := buf.ReadFrom(io.TeeReader(body, hash))
 		if err != nil {
 			return nil, err
