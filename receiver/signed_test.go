@@ -606,3 +606,47 @@ func TestVerifyRequestAWSExamples(t *testing.T) {
 		t.Errorf("an anonymous request: %v", err)
 	}
 }
+
+// TestSignRequestVerifies: a request the root package's SignRequest signs
+// is one VerifyRequest accepts, with its body checked against the signed
+// payload hash, in both path styles and with a session token; one changed
+// header or body byte is refused.
+func TestSignRequestVerifies(t *testing.T) {
+	f := newPutFixture("FQoGZXIvYXdzEXAMPLETOKEN")
+	body := []byte("<CompleteMultipartUpload><Part><PartNumber>1</PartNumber><ETag>\"x\"</ETag></Part></CompleteMultipartUpload>")
+	for _, target := range []string{"http://127.0.0.1:9000/uploads/users/alice/a%20b.png?uploadId=VXBsb2Fk", "http://uploads.localhost:9000/users/alice/a%20b.png?uploadId=VXBsb2Fk"} {
+		r, err := http.NewRequest("POST", target, strings.NewReader(string(body)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		r.Header.Set("Content-Type", "application/xml")
+		if err := f.signer.SignRequest(context.Background(), r, postpolicy.PayloadHash(body)); err != nil {
+			t.Fatal(err)
+		}
+		var raw strings.Builder
+		if err := r.Write(&raw); err != nil {
+			t.Fatal(err)
+		}
+		u, err := f.v.VerifyRequest(readRequest(t, raw.String()), "uploads", "users/alice/a b.png")
+		if err != nil {
+			t.Fatalf("%s: %v", target, err)
+		}
+		if got, err := io.ReadAll(u.File); err != nil || string(got) != string(body) {
+			t.Errorf("%s: body %q, %v", target, got, err)
+		}
+		// One byte of the body changed: the payload hash no longer holds.
+		tampered := strings.Replace(raw.String(), "<PartNumber>1<", "<PartNumber>2<", 1)
+		u, err = f.v.VerifyRequest(readRequest(t, tampered), "uploads", "users/alice/a b.png")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := io.ReadAll(u.File); !errors.Is(err, receiver.CodeXAmzContentSHA256Mismatch) {
+			t.Errorf("%s: a changed body: %v", target, err)
+		}
+		// A signed header changed.
+		tampered = strings.Replace(raw.String(), "application/xml", "application/json", 1)
+		if _, err := f.v.VerifyRequest(readRequest(t, tampered), "uploads", "k"); !errors.Is(err, receiver.CodeSignatureDoesNotMatch) {
+			t.Errorf("%s: a changed Content-Type: %v", target, err)
+		}
+	}
+}
