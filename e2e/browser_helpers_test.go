@@ -87,6 +87,13 @@ func requireChrome(t *testing.T) string {
 // so that it is closed before them.
 func newBrowser(t *testing.T, path, name string) *browser {
 	t.Helper()
+	return newBrowserFor(t, path, name, browserTestTimeout)
+}
+
+// newBrowserFor is newBrowser for a test that may take up to life in the
+// browser.
+func newBrowserFor(t *testing.T, path, name string, life time.Duration) *browser {
+	t.Helper()
 	// Registered first, so removed last: after the browser has exited.
 	profile := t.TempDir()
 	output := &lockedBuffer{}
@@ -101,8 +108,8 @@ func newBrowser(t *testing.T, path, name string) *browser {
 		chromedp.Flag("disable-background-networking", true),
 		chromedp.CombinedOutput(output),
 	)
-	life, lifeCancel := context.WithTimeout(context.Background(), browserTestTimeout)
-	allocCtx, allocCancel := chromedp.NewExecAllocator(life, opts...)
+	lifeCtx, lifeCancel := context.WithTimeout(context.Background(), life)
+	allocCtx, allocCancel := chromedp.NewExecAllocator(lifeCtx, opts...)
 	console := &lockedBuffer{}
 	logf := func(format string, args ...any) {
 		fmt.Fprintf(console, "chromedp: "+format+"\n", args...)
@@ -177,11 +184,17 @@ func (b *browser) evalJSON(t *testing.T, js string, v any) {
 // value as a string, failing the test after the step timeout.
 func (b *browser) poll(t *testing.T, what, js string) string {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(b.Ctx, browserStepTimeout+5*time.Second)
+	return b.pollWithin(t, what, js, browserStepTimeout)
+}
+
+// pollWithin is poll waiting up to d.
+func (b *browser) pollWithin(t *testing.T, what, js string, d time.Duration) string {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(b.Ctx, d+5*time.Second)
 	defer cancel()
 	s, err := chromedp.Run(ctx, chromedp.Poll[string](js,
 		chromedp.WithPollingInterval(pollInterval),
-		chromedp.WithPollingTimeout(browserStepTimeout)))
+		chromedp.WithPollingTimeout(d)))
 	if err != nil {
 		t.Fatalf("waiting for %s: %v", what, err)
 	}

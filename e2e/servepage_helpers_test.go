@@ -5,16 +5,19 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/chromedp/chromedp"
 )
 
 // The helpers here drive the page of "postpolicy serve"
 // (cmd/postpolicy/web) by its element ids: #name and #signin to sign in,
-// #method-post and #method-put to choose how to upload, #file and #upload
-// to upload, #progress (in the row #progress-row, shown only while a file
-// is being sent), #result (whose data-state is "busy", "ok" or "error")
-// and #uploads.
+// #method-post, #method-put and #method-multipart to choose how to
+// upload, #file and #upload to upload, #cancel to cancel a multipart
+// upload, #progress (in the row #progress-row, shown only while a file is
+// being sent), #result (whose data-state is "busy", "ok", "error" or
+// "cancelled"), #resumable (the interrupted multipart uploads) and
+// #uploads.
 
 // signIn opens the page at pageURL, signs in as user and waits for the
 // upload form.
@@ -30,6 +33,15 @@ func signIn(t *testing.T, b *browser, pageURL, user string) {
 	if got := b.eval(t, `document.getElementById("user").textContent`); got != user {
 		t.Fatalf("after signing in as %q the page says it is signed in as %q", user, got)
 	}
+	waitReady(t, b)
+}
+
+// waitReady waits until the page has loaded and run its script (which is
+// deferred: the form shows before it runs, and a file chosen then would
+// go unnoticed).
+func waitReady(t *testing.T, b *browser) {
+	t.Helper()
+	b.poll(t, "the page to load", `document.readyState === "complete" ? "yes" : ""`)
 }
 
 // recorderJS instruments the signed-in page, for the test only: every
@@ -44,12 +56,17 @@ func signIn(t *testing.T, b *browser, pageURL, user string) {
 // A test tampers with the page's next uploads by setting
 // window.__e2e.tamper (see setTamper): {extraBytes: N} sends a Blob body
 // with N more bytes than the page gave, {header: NAME, value: V} sends V
-// wherever the page sets the header NAME.
+// wherever the page sets the header NAME, and {holdPartsAfter: N} never
+// sends the PUT of a part numbered over N (a network that stalls): the
+// request stays pending, in window.__e2e.held, until the page aborts it
+// (its abort event fires then) or the page goes away. Each record of an
+// XMLHttpRequest names the part it PUTs (part), from partNumber in its
+// URL.
 const recorderJS = `(() => {
   if (window.__e2e) {
     return "already installed";
   }
-  const rec = { xhrs: [], bar: [], forms: [], puts: [], shown: 0, tamper: null };
+  const rec = { xhrs: [], bar: [], forms: [], puts: [], mp: [], shown: 0, tamper: null, held: [] };
   window.__e2e = rec;
   const open = XMLHttpRequest.prototype.open;
   XMLHttpRequest.prototype.open = function (method, url) {
@@ -67,9 +84,23 @@ const recorderJS = `(() => {
   };
   const send = XMLHttpRequest.prototype.send;
   XMLHttpRequest.prototype.send = function (body) {
-    const x = { events: [], status: null, method: this.__e2e.method, url: this.__e2e.url, headers: this.__e2e.headers, size: null };
+    const x = { events: [], status: null, method: this.__e2e.method, url: this.__e2e.url, headers: this.__e2e.headers, size: null, part: null };
     rec.xhrs.push(x);
+    const part = /[?&]partNumber=(\d+)/.exec(x.url);
+    if (part) {
+      x.part = Number(part[1]);
+    }
     const t = rec.tamper;
+    if (t && t.holdPartsAfter && x.part > t.holdPartsAfter) {
+      x.held = true;
+      rec.held.push(x);
+      const xhr = this;
+      xhr.abort = function () {
+        x.status = 0;
+        xhr.dispatchEvent(new ProgressEvent("abort"));
+      };
+      return;
+    }
     if (t && t.extraBytes && body instanceof Blob) {
       body = new Blob([body, new Uint8Array(t.extraBytes)], { type: body.type });
     }
@@ -98,12 +129,17 @@ const recorderJS = `(() => {
     } else if (url.startsWith("/api/put")) {
       const body = await resp.clone().json();
       rec.puts.push({ status: resp.status, key: body.key || "", url: body.url || "", headers: body.headers || {}, error: body.error || "" });
+    } else if (url.startsWith("/api/multipart/")) {
+      rec.mp.push({ method: (init && init.method) || "GET", path: url.split("?")[0], status: resp.status });
     }
     return resp;
   };
   return "installed";
 })()`
 
+// The wrapper of fetch also records each call to the multipart backend
+// (/api/multipart/...): its method, path without the query, and status.
+//
 // installRecorder evaluates recorderJS in the page; a navigation removes it.
 func installRecorder(t *testing.T, b *browser) {
 	t.Helper()
@@ -126,6 +162,10 @@ type xhrRecord struct {
 		Computable bool  `json:"computable"`
 	} `json:"events"`
 	Status *int `json:"status"`
+	// Part is the number of the part the request PUTs; Held is set for a
+	// request the recorder held back (holdPartsAfter).
+	Part int  `json:"part"`
+	Held bool `json:"held"`
 }
 
 // barState is one recorded state of the progress bar.
@@ -162,17 +202,44 @@ type pageUpload struct {
 	Bar        []barState
 	Forms      []formRecord
 	Puts       []putRecord
+	MP         []mpRecord
+}
+
+// mpRecord is a call of the page to the multipart backend.
+type mpRecord struct {
+	Method string `json:"method"`
+	Path   string `json:"path"`
+	Status int    `json:"status"`
 }
 
 // uploadFile chooses the file at path in #file, clicks #upload and waits
 // until #result settles in "ok" or "error". It needs installRecorder.
 func uploadFile(t *testing.T, b *browser, path string) pageUpload {
 	t.Helper()
+	return uploadFileWithin(t, b, path, browserStepTimeout)
+}
+
+// uploadFileWithin is uploadFile waiting up to d for the upload.
+func uploadFileWithin(t *testing.T, b *browser, path string, d time.Duration) pageUpload {
+	t.Helper()
+	startUpload(t, b, path)
+	b.pollWithin(t, "#result to settle after uploading "+filepath.Base(path), `(() => {
+  const s = document.getElementById("result").dataset.state;
+  return s === "ok" || s === "error" ? s : "";
+})()`, d)
+	return pageState(t, b)
+}
+
+// startUpload chooses the file at path in #file and clicks #upload,
+// having reset the recorder's records and #result's state.
+func startUpload(t *testing.T, b *browser, path string) {
+	t.Helper()
 	name := filepath.Base(path)
 	// Reset the records, and mark #result so that the wait below cannot
 	// see the previous upload's state.
 	b.eval(t, `(() => {
   window.__e2e.xhrs = []; window.__e2e.bar = []; window.__e2e.forms = []; window.__e2e.puts = []; window.__e2e.shown = 0;
+  window.__e2e.mp = []; window.__e2e.held = [];
   document.getElementById("result").dataset.state = "e2e-waiting";
   return "";
 })()`)
@@ -183,10 +250,11 @@ func uploadFile(t *testing.T, b *browser, path string) pageUpload {
 	b.poll(t, "the page to show the chosen file "+name,
 		`document.getElementById("chosen").textContent.includes(`+jsString(name)+`) ? "yes" : ""`)
 	b.do(t, "clicking Upload", chromedp.Click(chromedp.ID("upload")))
-	b.poll(t, "#result to settle after uploading "+name, `(() => {
-  const s = document.getElementById("result").dataset.state;
-  return s === "ok" || s === "error" ? s : "";
-})()`)
+}
+
+// pageState returns what the page shows, and what the recorder saw, now.
+func pageState(t *testing.T, b *browser) pageUpload {
+	t.Helper()
 	var got struct {
 		State   string  `json:"state"`
 		Text    string  `json:"text"`
@@ -198,6 +266,7 @@ func uploadFile(t *testing.T, b *browser, path string) pageUpload {
 			Bar   []barState   `json:"bar"`
 			Forms []formRecord `json:"forms"`
 			Puts  []putRecord  `json:"puts"`
+			MP    []mpRecord   `json:"mp"`
 			Shown int          `json:"shown"`
 		} `json:"rec"`
 	}
@@ -210,7 +279,7 @@ func uploadFile(t *testing.T, b *browser, path string) pageUpload {
 })()`, &got)
 	return pageUpload{
 		State: got.State, Text: got.Text, Value: got.Value, Max: got.Max, Visible: got.Visible, Shown: got.Rec.Shown,
-		XHRs: got.Rec.XHRs, Bar: got.Rec.Bar, Forms: got.Rec.Forms, Puts: got.Rec.Puts,
+		XHRs: got.Rec.XHRs, Bar: got.Rec.Bar, Forms: got.Rec.Forms, Puts: got.Rec.Puts, MP: got.Rec.MP,
 	}
 }
 
@@ -298,8 +367,9 @@ func pageFetch(t *testing.T, b *browser, url string) (int, []byte, string) {
 	return got.Status, got.Body, got.Type
 }
 
-// chooseMethod clicks #method-post or #method-put (method "post" or
-// "put") and checks that the page took the choice.
+// chooseMethod clicks #method-post, #method-put or #method-multipart
+// (method "post", "put" or "multipart") and checks that the page took the
+// choice.
 func chooseMethod(t *testing.T, b *browser, method string) {
 	t.Helper()
 	id := "method-" + method
@@ -310,7 +380,7 @@ func chooseMethod(t *testing.T, b *browser, method string) {
 }
 
 // checkedMethod returns the method the page's radio buttons say: "post",
-// "put", or "none".
+// "put", "multipart", or "none".
 func checkedMethod(t *testing.T, b *browser) string {
 	t.Helper()
 	return b.eval(t, `(() => {

@@ -34,6 +34,8 @@ import (
 //	BUCKET/HASH.json           an object's metadata; HASH is the hex SHA-256 of its key
 //	BUCKET/HASH-RANDOM.data    the object's content, named by its metadata
 //	BUCKET/.tmp-*              files being written
+//	.parts/part-*              the parts of multipart uploads in progress
+//	                           (receiver.Handler.PartDir)
 //
 // Keys never become paths: a file name is the hash of a key, so no key
 // ("../x", "/etc/passwd", a NUL, a backslash, 1,024 bytes of anything) can
@@ -83,13 +85,29 @@ type dirStore struct {
 	qmu          sync.Mutex       // guards the counts below; taken after mu, never before
 	used         map[string]int64 // owner → bytes of its committed objects
 	usedTotal    int64
-	pending      map[string]int64 // owner → bytes read by its uploads in progress
+	pending      map[string]int64 // owner → bytes read by its uploads in progress, and held for its multipart uploads
 	pendingTotal int64
+	holds        map[string]uploadHold // object key → the bytes its multipart upload holds
 
 	// wrapWriter, when set, wraps the writer of every temporary file:
 	// tests use it to fail writes as a full disk does.
 	wrapWriter func(io.Writer) io.Writer
 }
+
+// uploadHold is the reservation a multipart upload in progress holds: size
+// bytes of owner's, counted in dirStore.pending, until expires.
+type uploadHold struct {
+	owner   string
+	size    int64
+	expires time.Time
+}
+
+// partDirName is the directory under the store's root where the parts of
+// multipart uploads in progress are kept (receiver.Handler.PartDir): a
+// name no bucket can have. Parts do not outlive the process that received
+// them (the uploads in progress live in its memory), so newDirStore
+// empties it.
+const partDirName = ".parts"
 
 // bucketIndex is the in-memory index of a bucket's objects.
 type bucketIndex struct {
@@ -122,17 +140,18 @@ const (
 )
 
 // newDirStore opens (creating them when needed) the directories of buckets
-// under root, loads the index of their objects, and removes what an
-// interrupted write left in them: temporary files, and content files that
-// no metadata names. It touches nothing else under root. It returns how
-// many files it removed.
+// under root and the part directory (partDirName), loads the index of
+// their objects, and removes what an interrupted write left in them:
+// temporary files, content files that no metadata names, and the part
+// files of multipart uploads a previous process received. It touches
+// nothing else under root. It returns how many files it removed.
 func newDirStore(root string, buckets ...string) (*dirStore, int, error) {
 	abs, err := filepath.Abs(root)
 	if err != nil {
 		return nil, 0, err
 	}
 	s := &dirStore{root: abs, buckets: make(map[string]string), index: make(map[string]*bucketIndex), now: time.Now,
-		used: make(map[string]int64), pending: make(map[string]int64)}
+		used: make(map[string]int64), pending: make(map[string]int64), holds: make(map[string]uploadHold)}
 	removed := 0
 	for _, b := range buckets {
 		if !storeBucketName(b) {
@@ -154,7 +173,37 @@ func newDirStore(root string, buckets ...string) (*dirStore, int, error) {
 			s.usedTotal += m.Size
 		}
 	}
+	n, err := emptyPartDir(s.partDir())
+	removed += n
+	if err != nil {
+		return nil, removed, err
+	}
 	return s, removed, nil
+}
+
+// partDir returns the directory of the parts of multipart uploads.
+func (s *dirStore) partDir() string { return filepath.Join(s.root, partDirName) }
+
+// emptyPartDir makes dir when needed and removes the part files in it
+// (part-*, as receiver.Handler names them), returning how many.
+func emptyPartDir(dir string) (int, error) {
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return 0, err
+	}
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		return 0, err
+	}
+	removed := 0
+	for _, e := range entries {
+		if strings.HasPrefix(e.Name(), "part-") && e.Type().IsRegular() {
+			if err := os.Remove(filepath.Join(dir, e.Name())); err != nil {
+				return removed, err
+			}
+			removed++
+		}
+	}
+	return removed, nil
 }
 
 // storeBucketName reports whether b is safe as a directory name: S3's
@@ -356,10 +405,17 @@ func (s *dirStore) Put(ctx context.Context, bucket, key string, info receiver.Ob
 		return receiver.ObjectInfo{}, errKeyNotUTF8
 	}
 	quota := &quotaReader{r: body, s: s, owner: keyOwner(key)}
+	// The completion of a multipart upload: its bytes were reserved when
+	// it started.
+	hold, held := s.takeHold(key, quota.owner)
+	quota.prepaid = hold.size
 	committed := false
 	defer func() {
 		if !committed {
-			s.release(quota.owner, quota.n)
+			s.release(quota.owner, quota.extra)
+			if held {
+				s.restoreHold(key, hold)
+			}
 		}
 	}()
 	dataTmp, size, sum, err := s.writeTemp(dir, quota)
@@ -406,7 +462,7 @@ func (s *dirStore) Put(ctx context.Context, bucket, key string, info receiver.Ob
 		}
 	}()
 
-	if err := s.commit(bucket, dir, hash, dataTmp, metaTmp, m, quota.n); err != nil {
+	if err := s.commit(bucket, dir, hash, dataTmp, metaTmp, m, quota.prepaid+quota.extra); err != nil {
 		return receiver.ObjectInfo{}, err
 	}
 	committed = true
@@ -521,19 +577,25 @@ func (s *dirStore) usage() (objects int, bytes int64) {
 
 // quotaReader counts, against the store's quotas, the bytes it reads from
 // an upload's body for owner, and fails the read that would take the owner
-// or the store over its quota.
+// or the store over its quota. The first prepaid bytes were reserved
+// before (a multipart upload's hold), and are not counted again.
 type quotaReader struct {
-	r     io.Reader
-	s     *dirStore
-	owner string
-	n     int64 // bytes read and reserved
+	r       io.Reader
+	s       *dirStore
+	owner   string
+	prepaid int64 // bytes reserved before the upload streamed
+	n       int64 // bytes read, all reserved: the prepaid ones, then extra
+	extra   int64 // bytes read beyond prepaid, reserved as they came
 }
 
 func (q *quotaReader) Read(p []byte) (int, error) {
 	n, err := q.r.Read(p)
 	if n > 0 {
-		if qerr := q.s.reserve(q.owner, int64(n), q.n); qerr != nil {
-			return 0, qerr
+		if over := q.n + int64(n) - max(q.prepaid, q.n); over > 0 {
+			if qerr := q.s.reserve(q.owner, over, q.n+int64(n)-over); qerr != nil {
+				return 0, qerr
+			}
+			q.extra += over
 		}
 		q.n += int64(n)
 	}
@@ -569,11 +631,94 @@ func (s *dirStore) release(owner string, n int64) {
 	}
 	s.qmu.Lock()
 	defer s.qmu.Unlock()
+	s.releaseLocked(owner, n)
+}
+
+func (s *dirStore) releaseLocked(owner string, n int64) {
 	s.pending[owner] -= n
 	s.pendingTotal -= n
 	if s.pending[owner] == 0 {
 		delete(s.pending, owner)
 	}
+}
+
+// reserveUpload reserves size bytes for a multipart upload of owner about
+// to start, as bytes of an upload in progress, or returns quotaError's
+// answer when they would take owner or the store over its quota. The
+// caller then hands the reservation to the upload (holdUpload) or gives it
+// back (release).
+func (s *dirStore) reserveUpload(owner string, size int64) error {
+	return s.reserve(owner, size, 0)
+}
+
+// holdUpload records that the multipart upload of key holds the size
+// bytes reserveUpload reserved for owner, until expires: the Put of key
+// takes them over. A hold key had already is released.
+func (s *dirStore) holdUpload(owner, key string, size int64, expires time.Time) {
+	s.qmu.Lock()
+	defer s.qmu.Unlock()
+	if old, ok := s.holds[key]; ok {
+		s.releaseLocked(old.owner, old.size)
+	}
+	s.holds[key] = uploadHold{owner: owner, size: size, expires: expires}
+}
+
+// releaseUpload gives back what the multipart upload of key holds, and
+// reports whether it held anything: the upload was aborted.
+func (s *dirStore) releaseUpload(key string) bool {
+	s.qmu.Lock()
+	defer s.qmu.Unlock()
+	h, ok := s.holds[key]
+	if ok {
+		delete(s.holds, key)
+		s.releaseLocked(h.owner, h.size)
+	}
+	return ok
+}
+
+// expireUploads gives back what the multipart uploads that expired at now
+// hold, and returns how many did.
+func (s *dirStore) expireUploads(now time.Time) int {
+	s.qmu.Lock()
+	defer s.qmu.Unlock()
+	n := 0
+	for key, h := range s.holds {
+		if !now.Before(h.expires) {
+			delete(s.holds, key)
+			s.releaseLocked(h.owner, h.size)
+			n++
+		}
+	}
+	return n
+}
+
+// takeHold removes and returns the hold of key's multipart upload, whose
+// bytes the Put of key takes over for owner (the key's). A hold of
+// another owner, which serve never makes, is released instead.
+func (s *dirStore) takeHold(key, owner string) (uploadHold, bool) {
+	s.qmu.Lock()
+	defer s.qmu.Unlock()
+	h, ok := s.holds[key]
+	if !ok {
+		return uploadHold{}, false
+	}
+	delete(s.holds, key)
+	if h.owner != owner {
+		s.releaseLocked(h.owner, h.size)
+		return uploadHold{}, false
+	}
+	return h, true
+}
+
+// restoreHold gives a hold back to key's upload after a failed Put: the
+// upload stays for a retry.
+func (s *dirStore) restoreHold(key string, h uploadHold) {
+	s.qmu.Lock()
+	defer s.qmu.Unlock()
+	if old, ok := s.holds[key]; ok {
+		s.releaseLocked(old.owner, old.size)
+	}
+	s.holds[key] = h
 }
 
 // quotaError is the answer to an upload over a quota: 400 EntityTooLarge,

@@ -721,3 +721,94 @@ func TestDirStoreQuotaInProgress(t *testing.T) {
 		t.Errorf("reopened: %d objects of %d bytes, want 2 of 1500", objects, bytes)
 	}
 }
+
+// TestDirStoreUploadHolds checks the reservation of a multipart upload:
+// its declared size counts against the quotas from its start; the Put
+// that completes it takes the reservation over instead of counting its
+// bytes again, and gives it back to the upload when it fails; an abort or
+// the upload's expiry releases it.
+func TestDirStoreUploadHolds(t *testing.T) {
+	s, root := openStore(t)
+	s.userQuota, s.dataQuota = 1000, 1500
+	ctx := context.Background()
+	pending := func(owner string) (int64, int64) {
+		s.qmu.Lock()
+		defer s.qmu.Unlock()
+		return s.pending[owner], s.pendingTotal
+	}
+	if err := s.reserveUpload("alice", 700); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.reserveUpload("alice", 400); maxSizeAllowed(err) != "300" {
+		t.Errorf("a second reservation over alice's quota: %v, want EntityTooLarge with MaxSizeAllowed 300", err)
+	}
+	const key = "users/alice/ID/big.bin"
+	s.holdUpload("alice", key, 700, time.Now().Add(time.Hour))
+	// A form upload meanwhile finds the room the upload holds taken.
+	if _, err := s.Put(ctx, "uploads", "users/alice/form.png", receiver.ObjectInfo{}, strings.NewReader(strings.Repeat("f", 301))); maxSizeAllowed(err) != "300" {
+		t.Errorf("a form upload of 301 bytes beside the hold: %v, want MaxSizeAllowed 300", err)
+	}
+	// A completion that fails gives the reservation back to the upload.
+	if _, err := s.Put(ctx, "uploads", key, receiver.ObjectInfo{}, &failingReader{strings.Repeat("x", 500), io.ErrUnexpectedEOF}); !errors.Is(err, io.ErrUnexpectedEOF) {
+		t.Fatalf("a broken completion: %v", err)
+	}
+	if mine, all := pending("alice"); mine != 700 || all != 700 || len(s.holds) != 1 {
+		t.Errorf("after a broken completion: %d bytes pending for alice, %d in all, %d holds; want 700, 700, 1", mine, all, len(s.holds))
+	}
+	// The completion: exactly the bytes held, counted once.
+	if _, err := s.Put(ctx, "uploads", key, receiver.ObjectInfo{ETag: "e-2"}, strings.NewReader(strings.Repeat("x", 700))); err != nil {
+		t.Fatalf("the completion: %v", err)
+	}
+	if mine, all := pending("alice"); mine != 0 || all != 0 || len(s.holds) != 0 || s.used["alice"] != 700 {
+		t.Errorf("after the completion: %d pending for alice, %d in all, %d holds, %d used; want 0, 0, 0, 700", mine, all, len(s.holds), s.used["alice"])
+	}
+	put(t, s, "users/alice/small.txt", strings.Repeat("s", 300))
+
+	// An abort, and an expiry.
+	if err := s.reserveUpload("bob", 400); err != nil {
+		t.Fatal(err)
+	}
+	s.holdUpload("bob", "users/bob/A/a.bin", 400, time.Now().Add(time.Hour))
+	if err := s.reserveUpload("carol", 400); maxSizeAllowed(err) != "100" {
+		t.Errorf("carol's reservation with the store nearly full: %v, want MaxSizeAllowed 100", err)
+	}
+	if !s.releaseUpload("users/bob/A/a.bin") || s.releaseUpload("users/bob/A/a.bin") {
+		t.Error("releaseUpload does not report the hold it released, once")
+	}
+	if err := s.reserveUpload("carol", 400); err != nil {
+		t.Fatalf("carol's reservation after bob's abort: %v", err)
+	}
+	s.holdUpload("carol", "users/carol/B/b.bin", 400, time.Now().Add(time.Hour))
+	if n := s.expireUploads(time.Now()); n != 0 {
+		t.Errorf("expireUploads before the expiry: %d", n)
+	}
+	if n := s.expireUploads(time.Now().Add(2 * time.Hour)); n != 1 {
+		t.Errorf("expireUploads after the expiry: %d, want 1", n)
+	}
+	if _, all := pending("carol"); all != 0 {
+		t.Errorf("after the expiry %d bytes are pending, want 0", all)
+	}
+	if temps := filesUnder(t, root); slices.ContainsFunc(temps, func(f string) bool { return strings.Contains(f, tmpPrefix) }) {
+		t.Errorf("temporary files are left: %q", temps)
+	}
+}
+
+// TestDirStoreEmptiesPartDir checks that a store opened on a directory
+// removes the part files a previous process left, and nothing else there.
+func TestDirStoreEmptiesPartDir(t *testing.T) {
+	_, root := openStore(t)
+	parts := filepath.Join(root, partDirName)
+	for _, name := range []string{"part-1", "part-2", "notes.txt"} {
+		if err := os.WriteFile(filepath.Join(parts, name), []byte("x"), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	_, removed, err := newDirStore(root, "uploads")
+	if err != nil || removed != 2 {
+		t.Fatalf("reopening: removed %d, %v; want the 2 part files", removed, err)
+	}
+	entries, _ := os.ReadDir(parts)
+	if len(entries) != 1 || entries[0].Name() != "notes.txt" {
+		t.Errorf("the part directory holds %v, want notes.txt only", entries)
+	}
+}

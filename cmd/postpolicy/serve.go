@@ -24,6 +24,7 @@ import (
 
 	"github.com/postpolicy/postpolicy"
 	"github.com/postpolicy/postpolicy/examples/backend"
+	"github.com/postpolicy/postpolicy/s3multipart"
 )
 
 // serveUsage is the text "postpolicy serve -h" prints before the flags.
@@ -37,7 +38,8 @@ signed upload from, 401 without a session: GET /api/form, a POST form
 URL for the file the page describes ({"filename", "type", "size"}); and,
 unless -endpoint or -aws is given, an embedded S3 endpoint that verifies
 every upload (POST forms and presigned PUTs) as S3 does and keeps the
-objects on disk. The page lets the user choose between the two ways.
+objects on disk. The page lets the user choose between the two ways, and a
+third for files of any size: a multipart upload (below).
 
 Each form lets its user upload one file under users/NAME/ with the file's
 name, of 1 byte to -max-size, of a type in -content-types, for -expires.
@@ -54,6 +56,25 @@ control characters), of exactly its type (which must be in
 metadata x-amz-meta-uploader: NAME, for -expires; the backend answers 400
 for a file that breaks these rules, and the store refuses a PUT of
 another type or size (SignatureDoesNotMatch).
+
+Multipart uploads: the backend at /api/multipart answers the calls of
+Uppy's AwsS3 plugin in Companion mode (companionEndpoint: '/api/multipart';
+POST /api/multipart/s3/multipart and the routes under it, see package
+s3multipart), which the page's own third way to upload makes too. For the
+signed-in user it starts an upload of a file under users/NAME/ID/ with the
+file's name (ID being 26 random characters), of a type in -content-types
+and of 1 byte to -max-multipart-size, declared when it starts, and signs,
+for the browser, the URL of each part with its exact size (parts of at
+least 5 MiB, as Uppy cuts them), so that the store refuses a part of any
+other size; the browser sends the parts straight to the store, and serve
+completes or aborts the upload with S3 API calls of its own. An upload
+interrupted (a lost connection, a reload of the page) resumes from the
+parts already stored; serve keeps its uploads in memory, so that after a
+restart an upload starts again. Uploads not completed within 24 hours are
+aborted, those a previous run left in the bucket under users/ included.
+With the embedded target, the parts are kept in files under -data until
+the upload ends, and the upload's declared size counts against the quotas
+from its start: one that would go over is refused before any part is sent.
 
 Targets:
 
@@ -81,7 +102,8 @@ AWS_SESSION_TOKEN). At start serve checks, with a signed HEAD request to
 the bucket (S3's HeadBucket, which needs s3:ListBucket), that the bucket
 exists and that the credentials may use it, and does not start otherwise
 (-check-bucket=false skips the check). It prints the CORS rule the bucket
-needs so that the page may post and put to it. The list of uploads then
+needs so that the page may post and put to it (parts included, whose
+ETag the page reads). The list of uploads then
 shows what the page reported after each success during this run: it is
 not checked against the bucket, and is lost at exit. Its links are
 presigned GETs, valid for 15 minutes: images (PNG, JPEG, GIF, WebP, AVIF)
@@ -137,9 +159,12 @@ const (
 	defaultServeBucket  = "uploads"
 	defaultServeRegion  = "us-east-1"
 	defaultServeMaxSize = 10 << 20
-	defaultServeExpires = 10 * time.Minute
-	defaultContentTypes = "image/"
-	shutdownTimeout     = 10 * time.Second
+	// defaultMaxMultipartSize is the largest file uploaded in parts: S3's
+	// largest single PUT, which multipart uploads exist to go beyond.
+	defaultMaxMultipartSize = 5 << 30
+	defaultServeExpires     = 10 * time.Minute
+	defaultContentTypes     = "image/"
+	shutdownTimeout         = 10 * time.Second
 
 	// defaultUserQuota is ten files of the default -max-size: enough to
 	// try the demo, little enough that a few names cannot fill a disk.
@@ -231,6 +256,7 @@ type serveOptions struct {
 	region       string
 	data         string
 	maxSize      byteSize
+	maxMultipart byteSize
 	contentTypes string
 	expires      time.Duration
 	endpoint     string
@@ -270,7 +296,8 @@ func newServeFlags(o *serveOptions) *flag.FlagSet {
 	fs.StringVar(&o.bucket, "bucket", defaultServeBucket, "the `name` of the bucket to upload to")
 	fs.StringVar(&o.region, "region", defaultServeRegion, "the bucket's `region`")
 	fs.StringVar(&o.data, "data", "", "the `directory` where the embedded target keeps objects\n(default "+defaultDataDirText+")")
-	fs.Var(&o.maxSize, "max-size", "the largest file accepted, as a `SIZE` such as 10MiB or 500KB (default 10MiB)")
+	fs.Var(&o.maxSize, "max-size", "the largest file accepted by a POST form or a presigned PUT, as a `SIZE` such as 10MiB or 500KB\n(default 10MiB)")
+	fs.Var(&o.maxMultipart, "max-multipart-size", "the largest file accepted by a multipart upload, as a `SIZE` (default 5GiB); with the\nembedded target, the user's quota limits it too")
 	fs.StringVar(&o.contentTypes, "content-types", defaultContentTypes, "the accepted content types, a comma-separated `list` of prefixes ending in /\n(image/) or exact types (application/pdf); * accepts any type")
 	fs.DurationVar(&o.expires, "expires", defaultServeExpires, "how long each signed form stays valid, as a Go `duration`")
 	fs.StringVar(&o.endpoint, "endpoint", "", "upload to the S3-compatible store at this base `URL` instead of the embedded target")
@@ -323,6 +350,9 @@ func parseServeArgs(args []string) (*serveOptions, error) {
 	if !o.set["max-size"] {
 		o.maxSize = defaultServeMaxSize
 	}
+	if !o.set["max-multipart-size"] {
+		o.maxMultipart = defaultMaxMultipartSize
+	}
 	if !o.set["user-quota"] {
 		o.userQuota = defaultUserQuota
 	}
@@ -356,6 +386,9 @@ func parseServeArgs(args []string) (*serveOptions, error) {
 	}
 	if o.maxSize < 1 {
 		return nil, errors.New("-max-size must be at least 1 byte")
+	}
+	if o.maxMultipart < 1 || o.maxMultipart > s3multipart.MaxObjectSize {
+		return nil, fmt.Errorf("-max-multipart-size must be between 1 byte and 5 TiB (5120GiB), S3's largest object, not %s", sizeText(int64(o.maxMultipart)))
 	}
 	if !o.remote() {
 		for _, q := range []struct {
@@ -587,6 +620,12 @@ func serve(ctx context.Context, o *serveOptions, env func(string) string, stdout
 	fmt.Fprintf(&b, "  credentials: %s, access key id %s\n", credsFrom, creds.AccessKeyID)
 	fmt.Fprintf(&b, "  policy:      key users/NAME/${filename}, %s, 1 byte to %s, valid %s\n", o.types, sizeText(int64(o.maxSize)), durationText(o.expires))
 	fmt.Fprintf(&b, "  put:         presigned PUT of users/NAME/FILE, its exact type and size, valid %s\n", durationText(o.expires))
+	fmt.Fprintf(&b, "  multipart:   %s (Uppy's companionEndpoint): users/NAME/ID/FILE, %s, 1 byte to %s,\n", multipartPath, o.types, sizeText(int64(o.maxMultipart)))
+	fmt.Fprintf(&b, "               in parts of 5 MiB or more, each URL signed for its exact size; resumable;\n")
+	fmt.Fprintf(&b, "               uploads not completed within %s aborted\n", durationText(multipartLifetime))
+	if !o.remote() {
+		fmt.Fprintf(&b, "               (parts kept in %s until the upload ends; its size counts against the quotas)\n", store.partDir())
+	}
 	if o.expires > longExpires {
 		fmt.Fprintf(&b, "  warning:     -expires %s is unusually long: whoever obtains a signed form may\n", durationText(o.expires))
 		fmt.Fprintf(&b, "               upload with it until it expires, and a form only has to last until\n")
@@ -607,6 +646,18 @@ func serve(ctx context.Context, o *serveOptions, env func(string) string, stdout
 	srv := newHTTPServer(logRequests(idleTimeouts(a, o.limits.withDefaults().ioTimeout), logger), o.limits, logger)
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
+	// Abandoned multipart uploads are aborted from a timer, stopped
+	// before serve returns.
+	sweepCtx, stopSweeps := context.WithCancel(ctx)
+	sweepDone := make(chan struct{})
+	go func() {
+		defer close(sweepDone)
+		a.runSweeps(sweepCtx, multipartSweepEvery)
+	}()
+	defer func() {
+		stopSweeps()
+		<-sweepDone
+	}()
 	if o.onListen != nil {
 		o.onListen(base)
 	}
@@ -800,9 +851,11 @@ type corsRule struct {
 }
 
 // corsConfiguration returns the CORS configuration that lets pages on
-// origins upload to the bucket, with a POST form or a presigned PUT (whose
+// origins upload to the bucket, with a POST form, a presigned PUT (whose
 // Content-Type and x-amz-meta-uploader headers make the browser ask
-// first: AllowedHeaders), and read S3's answer, ETag included.
+// first: AllowedHeaders) or the presigned PUTs of a multipart upload's
+// parts, and read S3's answer, ETag included: the page (and Uppy) read
+// each part's ETag to complete the upload.
 func corsConfiguration(origins []string) []byte {
 	cfg := struct{ CORSRules []corsRule }{[]corsRule{{
 		AllowedOrigins: origins,
@@ -818,7 +871,8 @@ func corsConfiguration(origins []string) []byte {
 // writeCORSAdvice writes the CORS rule a real target needs, and how to
 // apply it.
 func writeCORSAdvice(b *strings.Builder, o *serveOptions, origins []string) {
-	b.WriteString("\nThe page uploads straight to the bucket (POST and PUT), from another origin,\nso the bucket ")
+	b.WriteString("\nThe page uploads straight to the bucket (POST and PUT, the parts of multipart\n")
+	b.WriteString("uploads included, whose ETag it reads), from another origin, so the bucket\n")
 	b.WriteString("needs a CORS rule that allows it. Save this as cors.json:\n\n")
 	b.Write(corsConfiguration(origins))
 	b.WriteString("\n\nand apply it with\n\n")
@@ -830,6 +884,8 @@ func writeCORSAdvice(b *strings.Builder, o *serveOptions, origins []string) {
 	if o.endpoint != "" {
 		b.WriteString("(Some S3-compatible servers set CORS for the whole server instead; see their\ndocumentation.)\n\n")
 	}
+	fmt.Fprintf(b, "Serve aborts the multipart uploads left incomplete for %s while it runs; a\n", durationText(multipartLifetime))
+	b.WriteString("lifecycle rule with AbortIncompleteMultipartUpload on the bucket does it when\nit does not.\n\n")
 }
 
 // durationText returns d as a person reads it: "10 minutes", "2 hours 30

@@ -599,7 +599,7 @@ func TestUploadsSurviveRestart(t *testing.T) {
 // pageIDs are the element ids a browser test drives the page by.
 var pageIDs = map[bool][]string{
 	false: {"name", "signin"},
-	true:  {"user", "signout", "upload-form", "method-post", "method-put", "drop", "file", "upload", "progress", "result", "uploads"},
+	true:  {"user", "signout", "upload-form", "method-post", "method-put", "method-multipart", "cancel", "resumable", "drop", "file", "upload", "progress", "result", "uploads"},
 }
 
 func TestPage(t *testing.T) {
@@ -877,7 +877,7 @@ func TestParseContentTypes(t *testing.T) {
 // the CORS rule, and the list of uploads the page reports.
 func TestServeRemote(t *testing.T) {
 	creds := postpolicy.Credentials{AccessKeyID: testAccessKeyID, SecretAccessKey: testSecret}
-	s := newTestServer(t, &creds, "-endpoint", "http://127.0.0.1:9000", "-bucket", "photos", "-region", "eu-west-1", "-max-size", "2MiB")
+	s := newTestServer(t, &creds, "-endpoint", "http://127.0.0.1:9000", "-bucket", "photos", "-region", "eu-west-1", "-max-size", "2MiB", "-max-multipart-size", "2500000")
 	if csp := s.app.csp; !strings.Contains(csp, "connect-src 'self' http://127.0.0.1:9000;") {
 		t.Errorf("CSP %q does not allow posting to the endpoint", csp)
 	}
@@ -907,7 +907,8 @@ func TestServeRemote(t *testing.T) {
 		`{"key": "users/alice/a b.png", "size": 10, "content_type": "image/png"}`: 204,
 		`{"key": "users/bob/a.png", "size": 10}`:                                  400,
 		`{"key": "users/alice/", "size": 10}`:                                     400,
-		`{"key": "users/alice/big.png", "size": 3000000}`:                         400,
+		`{"key": "users/alice/big.png", "size": 3000000}`:                         400, // over -max-size and -max-multipart-size
+		`{"key": "users/alice/ID/parts.png", "size": 2500000}`:                    204, // over -max-size, in parts
 		`{"key": "users/alice/zero.png", "size": 0}`:                              400,
 		`not json`: 400,
 	} {
@@ -919,14 +920,16 @@ func TestServeRemote(t *testing.T) {
 		t.Errorf("report without a session: %d, want 401", got)
 	}
 	items := s.uploads(t, c)
-	want := []uploadItem{{Key: "users/alice/a b.png", Name: "a b.png", Size: 10, ContentType: "image/png"}}
-	if diff := cmp.Diff(want, items, cmpIgnoreTime, cmpopts.IgnoreFields(uploadItem{}, "URL")); diff != "" {
+	want := []uploadItem{{Key: "users/alice/ID/parts.png", Name: "ID/parts.png", Size: 2500000}, {Key: "users/alice/a b.png", Name: "a b.png", Size: 10, ContentType: "image/png"}}
+	if diff := cmp.Diff(want, items, cmpIgnoreTime, cmpopts.IgnoreFields(uploadItem{}, "URL"), cmpopts.SortSlices(func(a, b uploadItem) bool { return a.Key < b.Key })); diff != "" {
 		t.Errorf("uploads (-want +got):\n%s", diff)
 	}
 	// The link is a presigned GET (TestServeRemotePresignedLinks follows
 	// one).
-	if len(items) == 1 && !strings.HasPrefix(items[0].URL, "http://127.0.0.1:9000/photos/users/alice/a%20b.png?X-Amz-Algorithm=AWS4-HMAC-SHA256&") {
-		t.Errorf("the link %q is not a presigned GET of the object", items[0].URL)
+	for _, it := range items {
+		if !strings.HasPrefix(it.URL, "http://127.0.0.1:9000/photos/"+receiver.EscapeKey(it.Key)+"?X-Amz-Algorithm=AWS4-HMAC-SHA256&") {
+			t.Errorf("the link %q is not a presigned GET of the object", it.URL)
+		}
 	}
 	if resp, _ := s.get(t, "/photos/users/alice/a.png", nil); resp.StatusCode != http.StatusNotFound {
 		t.Errorf("a remote server serves the bucket itself: %s", resp.Status)
@@ -959,6 +962,8 @@ func TestServeRemoteOutput(t *testing.T) {
 		"target:      " + store.URL + "/photos",
 		"(checked: the bucket exists and the credentials may use it)",
 		"credentials: from the environment, access key id " + testAccessKeyID,
+		"multipart:   /api/multipart (Uppy's companionEndpoint): users/NAME/ID/FILE, image/*, 1 byte to 5 GiB,",
+		"lifecycle rule with AbortIncompleteMultipartUpload",
 	} {
 		if !strings.Contains(stdout, want) {
 			t.Errorf("stdout lacks %q:\n%s", want, stdout)

@@ -27,6 +27,7 @@ import (
 	"github.com/postpolicy/postpolicy"
 	"github.com/postpolicy/postpolicy/examples/backend"
 	"github.com/postpolicy/postpolicy/receiver"
+	"github.com/postpolicy/postpolicy/s3multipart"
 )
 
 // web holds the page's template and its static assets. The page loads
@@ -56,6 +57,9 @@ type app struct {
 	signer *postpolicy.Signer
 	// targetURL is the URL forms post to.
 	targetURL string
+	// multipart answers the multipart routes under multipartPath, with
+	// the signer of uploads; see servemultipart.go.
+	multipart *s3multipart.Backend
 
 	// origin is the page's own origin, scheme://host[:port]: -public-url
 	// when given, else the address serve listens on. The embedded
@@ -77,7 +81,8 @@ type app struct {
 	// The embedded target.
 	store       *dirStore
 	recv        http.Handler
-	uploadSlots chan struct{} // one token per upload being received (-max-uploads)
+	recvHandler *receiver.Handler // recv's Handler, whose stale uploads runSweeps aborts
+	uploadSlots chan struct{}     // one token per upload being received (-max-uploads)
 
 	// A real target: what the page reported.
 	reports *uploadReports
@@ -104,7 +109,8 @@ func newApp(o *serveOptions, creds postpolicy.Credentials, store *dirStore, base
 		// The form posts back to the page's own origin, path-style.
 		signer.Endpoint, signer.URLStyle = a.origin, postpolicy.URLStylePath
 		store.userQuota, store.dataQuota = int64(o.userQuota), int64(o.dataQuota)
-		a.recv = a.receiver()
+		a.recvHandler = a.receiver()
+		a.recv = a.recvHandler
 		a.uploadSlots = make(chan struct{}, max(o.maxUploads, 1))
 	}
 	uploads, err := o.uploads(signer, a.sessions.user, func(r *http.Request, err error) {
@@ -114,6 +120,7 @@ func newApp(o *serveOptions, creds postpolicy.Credentials, store *dirStore, base
 		return nil, fmt.Errorf("cannot sign upload forms: %v", flagError(err))
 	}
 	a.uploads, a.signer = uploads, signer
+	a.multipart = a.newMultipart(signer)
 	example, err := uploads.Sign(context.Background(), "example", exampleType(o.types[0]))
 	if err != nil {
 		return nil, fmt.Errorf("cannot sign upload forms: %v", flagError(err))
@@ -149,6 +156,7 @@ func newApp(o *serveOptions, creds postpolicy.Credentials, store *dirStore, base
 	m.Handle("POST /signout", csrf.Handler(http.HandlerFunc(a.signOut)))
 	m.Handle("/api/form", csrf.Handler(a.uploads))
 	m.Handle("/api/put", csrf.Handler(a.uploads.PutHandler()))
+	m.Handle(multipartPath+"/", csrf.Handler(http.StripPrefix(multipartPath, http.HandlerFunc(a.serveMultipart))))
 	m.HandleFunc("GET /api/uploads", a.listUploads)
 	if a.reports != nil {
 		m.Handle("POST /api/uploads", csrf.Handler(http.HandlerFunc(a.reportUpload)))
@@ -318,9 +326,10 @@ func (a *app) serveTarget(w http.ResponseWriter, r *http.Request) {
 }
 
 // receiver returns the embedded S3 endpoint (POST forms, presigned PUTs,
-// GETs): receiver.Handler
-// with a Verifier for the credentials and the disk store.
-func (a *app) receiver() http.Handler {
+// GETs, and the multipart calls: the Backend's, signed, and the parts'
+// presigned PUTs): receiver.Handler with a Verifier for the credentials,
+// the disk store, and the store's part directory.
+func (a *app) receiver() *receiver.Handler {
 	// The handler serves objects sandboxed (they share the page's origin)
 	// and reads the rest of a refused upload, up to the size limit and
 	// some, so that the browser reads S3's error rather than a reset. The
@@ -332,6 +341,11 @@ func (a *app) receiver() http.Handler {
 		Store:      a.store,
 		Buckets:    []string{a.o.bucket},
 		DrainLimit: int64(a.o.maxSize) + 32<<20,
+		// The parts of multipart uploads on disk, so that memory does not
+		// grow with a file's size, for as long as the Backend keeps the
+		// upload (runSweeps aborts both).
+		PartDir:         a.store.partDir(),
+		MultipartExpiry: multipartLifetime,
 		ErrorLog: func(r *http.Request, err error) {
 			a.log.Printf("%s %s: %v", r.Method, r.URL.EscapedPath(), err)
 		},
@@ -346,9 +360,13 @@ type pageData struct {
 	Types       string
 	MaxSize     int64
 	MaxSizeText string
-	Expires     string
-	Target      string // "embedded" or "remote"
-	Where       string
+	// MaxMultipartText is -max-multipart-size; QuotaText, for the
+	// embedded target, the user's quota.
+	MaxMultipartText string
+	QuotaText        string
+	Expires          string
+	Target           string // "embedded" or "remote"
+	Where            string
 }
 
 // index serves the page.
@@ -361,14 +379,15 @@ func (a *app) index(w http.ResponseWriter, r *http.Request) {
 // none), showing errMsg.
 func (a *app) render(w http.ResponseWriter, status int, name, errMsg string) {
 	d := pageData{
-		User:        name,
-		Error:       errMsg,
-		Types:       a.o.types.String(),
-		MaxSize:     int64(a.o.maxSize),
-		MaxSizeText: sizeText(int64(a.o.maxSize)),
-		Expires:     durationText(a.o.expires),
-		Target:      "embedded",
-		Where:       "the embedded S3 endpoint of this server, bucket " + a.o.bucket,
+		User:             name,
+		Error:            errMsg,
+		Types:            a.o.types.String(),
+		MaxSize:          int64(a.o.maxSize),
+		MaxSizeText:      sizeText(int64(a.o.maxSize)),
+		MaxMultipartText: sizeText(int64(a.o.maxMultipart)),
+		Expires:          durationText(a.o.expires),
+		Target:           "embedded",
+		Where:            "the embedded S3 endpoint of this server, bucket " + a.o.bucket,
 	}
 	if name != "" {
 		d.Prefix = userPrefix(name)
@@ -376,6 +395,8 @@ func (a *app) render(w http.ResponseWriter, status int, name, errMsg string) {
 	if a.recv == nil {
 		d.Target = "remote"
 		d.Where = a.targetURL
+	} else if a.o.userQuota > 0 {
+		d.QuotaText = sizeText(int64(a.o.userQuota))
 	}
 	var buf bytes.Buffer
 	if err := pageTemplate.Execute(&buf, d); err != nil {
@@ -482,7 +503,7 @@ func (a *app) listUploads(w http.ResponseWriter, r *http.Request) {
 // reportUpload answers POST /api/uploads, with which the page reports an
 // upload a real target accepted: {"key": ..., "size": ...}. The report is
 // not checked against the bucket; it only has to be under the user's
-// prefix and within the policy's size range.
+// prefix and within the size range of one of the ways to upload.
 func (a *app) reportUpload(w http.ResponseWriter, r *http.Request) {
 	name, ok := a.sessions.user(r)
 	if !ok {
@@ -504,7 +525,7 @@ func (a *app) reportUpload(w http.ResponseWriter, r *http.Request) {
 	case !strings.HasPrefix(in.Key, prefix) || len(in.Key) == len(prefix) || len(in.Key) > 1024 || !utf8.ValidString(in.Key):
 		writeJSONError(w, http.StatusBadRequest, "the key must be under "+prefix)
 		return
-	case in.Size < 1 || in.Size > int64(a.o.maxSize):
+	case in.Size < 1 || in.Size > max(int64(a.o.maxSize), int64(a.o.maxMultipart)):
 		writeJSONError(w, http.StatusBadRequest, "the size is outside the policy's range")
 		return
 	case in.ContentType != "" && !backend.ValidContentType(in.ContentType):

@@ -1,14 +1,23 @@
 // The upload page of "postpolicy serve". For each upload it asks the
 // backend for a freshly signed upload, then sends the file straight to the
 // store, showing the upload's progress and the store's answer. The user
-// chooses how (#method-post or #method-put, remembered in localStorage):
+// chooses how (#method-post, #method-put or #method-multipart, remembered
+// in localStorage):
 //
 //   - a POST form (GET /api/form): the page posts the form's fields, the
 //     fields the page adds itself, and the file, last, to the form's URL;
 //   - a presigned PUT (POST /api/put with the file's name, type and size):
 //     the page PUTs the file to the URL with the signed headers, except
 //     those a browser sets itself (Content-Length: the browser sends the
-//     file's length, which is the signed size).
+//     file's length, which is the signed size);
+//   - a multipart upload, for files of any size (the calls of Uppy's
+//     AwsS3 plugin to /api/multipart, its companionEndpoint): the page
+//     starts the upload, PUTs each part to the URL the backend signs for
+//     it, of the part's exact size, retries a part whose connection
+//     broke, and completes the upload with the parts' ETags. The upload
+//     is remembered in localStorage until it ends, so that after a reload
+//     the user picks the same file again and the page sends only the
+//     parts the store does not have (ListParts).
 //
 // Signing in and out are plain HTML forms and need no script.
 "use strict";
@@ -30,21 +39,28 @@
   const remote = app.dataset.target === "remote";
   const methodPost = document.getElementById("method-post");
   const methodPut = document.getElementById("method-put");
+  const methodMultipart = document.getElementById("method-multipart");
+  const cancelButton = document.getElementById("cancel");
+  const resumable = document.getElementById("resumable");
+  const resumableList = document.getElementById("resumable-list");
+  const prefix = app.dataset.prefix;
 
-  // The chosen way to upload, "post" or "put", is remembered in
-  // localStorage (where storage is allowed); POST is the default.
+  // The chosen way to upload, "post", "put" or "multipart", is remembered
+  // in localStorage (where storage is allowed); POST is the default.
   const methodStorageKey = "postpolicy-serve.method";
+  const methods = { post: methodPost, put: methodPut, multipart: methodMultipart };
   try {
-    if (localStorage.getItem(methodStorageKey) === "put") {
-      methodPut.checked = true;
+    const remembered = methods[localStorage.getItem(methodStorageKey)];
+    if (remembered) {
+      remembered.checked = true;
     }
   } catch (e) {
     // Storage is disabled: the default stays.
   }
-  for (const input of [methodPost, methodPut]) {
+  for (const input of Object.values(methods)) {
     input.addEventListener("change", () => {
       try {
-        localStorage.setItem(methodStorageKey, methodPut.checked ? "put" : "post");
+        localStorage.setItem(methodStorageKey, input.value);
       } catch (e) {
         // Storage is disabled: the choice lasts as long as the page.
       }
@@ -221,6 +237,10 @@
     const put = methodPut.checked;
     let stored = false;
     try {
+      if (methodMultipart.checked) {
+        stored = await uploadMultipart(file, type);
+        return;
+      }
       show("busy", "Signing…", put ? "asking the server for an upload URL." : "asking the server for an upload form.");
       let request;
       try {
@@ -239,14 +259,7 @@
         // A POST's answer (status 201) names the key; a PUT's has no body.
         const key = xmlText(answer.body, "Key") || request.key;
         show("ok", "Uploaded:", key + " (" + sizeText(file.size) + ").");
-        if (remote) {
-          await fetch("/api/uploads", {
-            method: "POST",
-            headers: { "Content-Type": "application/json" },
-            credentials: "same-origin",
-            body: JSON.stringify({ key: key, size: file.size, content_type: type }),
-          }).catch(() => {});
-        }
+        await report(key, file.size, type);
         await refresh();
         return;
       }
@@ -271,6 +284,453 @@
       button.disabled = false;
     }
   }
+
+  // report tells the server, for a real target, of an upload the store
+  // accepted, for the list of uploads.
+  async function report(key, size, type) {
+    if (!remote) {
+      return;
+    }
+    await fetch("/api/uploads", {
+      method: "POST",
+      headers: { "Content-Type": "application/json" },
+      credentials: "same-origin",
+      body: JSON.stringify({ key: key, size: size, content_type: type }),
+    }).catch(() => {});
+  }
+
+  // ---- Multipart uploads ----
+  //
+  // The page makes the five calls Uppy's AwsS3 plugin makes in Companion
+  // mode, to the backend at /api/multipart:
+  //
+  //   POST   /api/multipart/s3/multipart                   start the upload: {key, uploadId, partSize, parts}
+  //   GET    /api/multipart/s3/multipart/ID/N?key=K         the signed URL of part N: {url}
+  //   GET    /api/multipart/s3/multipart/ID?key=K           the parts stored: [{PartNumber, ETag, Size}]
+  //   POST   /api/multipart/s3/multipart/ID/complete?key=K  complete it with every part's ETag
+  //   DELETE /api/multipart/s3/multipart/ID?key=K           abort it (Cancel, Discard)
+  //
+  // and PUTs each part, a slice of the file of the part's exact size (the
+  // size its URL signs), straight to the store with XMLHttpRequest, for
+  // its progress events, reading the part's ETag from the answer.
+  const mpBase = "/api/multipart/s3/multipart";
+  const mpStorageKey = "postpolicy-serve.multipart";
+  // partConcurrency is how many parts are sent at once: enough to keep a
+  // connection busy while another waits for its URL or its answer, well
+  // under the 6 connections a browser opens to one host.
+  const partConcurrency = 3;
+  // retryDelays are the waits before each new attempt of a part whose
+  // connection broke, or that the store answered with a 5xx or 429: 31
+  // seconds in all, then the upload is paused (resumable).
+  const retryDelays = [1000, 2000, 4000, 8000, 16000];
+  // maxSaved is how many interrupted uploads the page remembers.
+  const maxSaved = 5;
+
+  // current is the multipart upload being sent: {up, cancelled, active},
+  // active holding its XMLHttpRequests in flight.
+  let current = null;
+
+  // savedUploads returns the interrupted multipart uploads remembered in
+  // localStorage: {uploadId, key, partSize, parts, size, name,
+  // lastModified, prefix}, prefix being the user's.
+  function savedUploads() {
+    try {
+      const list = JSON.parse(localStorage.getItem(mpStorageKey) || "[]");
+      return Array.isArray(list) ? list : [];
+    } catch (e) {
+      return [];
+    }
+  }
+
+  function writeSaved(list) {
+    try {
+      localStorage.setItem(mpStorageKey, JSON.stringify(list));
+    } catch (e) {
+      // Storage is disabled: the upload cannot be resumed after a reload.
+    }
+    showResumable();
+  }
+
+  function saveUpload(up) {
+    const list = savedUploads().filter((u) => u.uploadId !== up.uploadId);
+    list.push(up);
+    writeSaved(list.slice(-maxSaved));
+  }
+
+  function forgetUpload(uploadId) {
+    writeSaved(savedUploads().filter((u) => u.uploadId !== uploadId));
+  }
+
+  // findSaved returns the remembered upload of file, the same file as far
+  // as the page can tell: its name, size and modification time.
+  function findSaved(file) {
+    return savedUploads().find((u) => u.prefix === prefix && u.name === file.name &&
+      u.size === file.size && u.lastModified === file.lastModified);
+  }
+
+  // showResumable lists the user's interrupted uploads, each with a
+  // Discard button that aborts it.
+  function showResumable() {
+    const mine = savedUploads().filter((u) => u.prefix === prefix);
+    resumableList.textContent = "";
+    resumable.hidden = mine.length === 0;
+    for (const u of mine) {
+      const li = document.createElement("li");
+      li.dataset.uploadId = u.uploadId;
+      const discard = document.createElement("button");
+      discard.type = "button";
+      discard.className = "secondary";
+      discard.textContent = "Discard";
+      discard.addEventListener("click", async () => {
+        discard.disabled = true;
+        try {
+          await mpCall("DELETE", uploadPath(u));
+        } catch (e) {
+          if (e.status !== 404) {
+            discard.disabled = false;
+            show("error", "Not discarded:", e.message);
+            return;
+          }
+        }
+        forgetUpload(u.uploadId);
+        show("cancelled", "Discarded:", "the upload of " + u.name + " was aborted and its parts deleted.");
+      });
+      li.append(u.name + " (" + sizeText(u.size) + ") ", discard);
+      resumableList.append(li);
+    }
+  }
+
+  // mpCall calls the multipart backend and resolves with its JSON answer.
+  // It throws an Error with the backend's message and the answer's status
+  // (0 when the server could not be reached).
+  async function mpCall(method, path, body) {
+    const init = { method: method, credentials: "same-origin", cache: "no-store", headers: { Accept: "application/json" } };
+    if (body !== undefined) {
+      init.headers["Content-Type"] = "application/json";
+      init.body = JSON.stringify(body);
+    }
+    let resp;
+    try {
+      resp = await fetch(path, init);
+    } catch (e) {
+      throw Object.assign(new Error("the server could not be reached."), { status: 0 });
+    }
+    const answer = await resp.json().catch(() => ({}));
+    if (!resp.ok) {
+      let msg = answer.message || answer.error || "the server answered HTTP " + resp.status + ".";
+      if (resp.status === 401) {
+        msg = "you are signed out (the server may have restarted); reload the page and sign in again.";
+      }
+      throw Object.assign(new Error(msg), { status: resp.status });
+    }
+    return answer;
+  }
+
+  // uploadPath returns the path of the upload up, followed by suffix.
+  function uploadPath(up, suffix) {
+    return mpBase + "/" + encodeURIComponent(up.uploadId) + (suffix || "") + "?key=" + encodeURIComponent(up.key);
+  }
+
+  // partSizeOf returns the size of part n of the upload up: its part
+  // size, the rest for the last.
+  function partSizeOf(up, n) {
+    return n === up.parts ? up.size - (up.parts - 1) * up.partSize : up.partSize;
+  }
+
+  // retryable reports whether an answer of status may succeed if sent
+  // again: no answer (the connection broke), 408, 429 or 5xx.
+  function retryable(status) {
+    return status === 0 || status === 408 || status === 429 || status >= 500;
+  }
+
+  function sleep(ms) {
+    return new Promise((resolve) => setTimeout(resolve, ms));
+  }
+
+  // cancelledError ends the work of an upload the user cancelled.
+  const cancelledError = new Error("cancelled");
+
+  // sendPart PUTs blob to url, reporting its progress to onProgress, and
+  // resolves with the answer's status, body and ETag (status 0 when the
+  // connection broke or the request was aborted).
+  function sendPart(run, url, blob, onProgress) {
+    return new Promise((resolve) => {
+      const xhr = new XMLHttpRequest();
+      run.active.add(xhr);
+      const done = (status, body, etag) => {
+        run.active.delete(xhr);
+        resolve({ status: status, body: body, etag: etag });
+      };
+      xhr.open("PUT", url);
+      xhr.upload.addEventListener("progress", (e) => onProgress(e.loaded));
+      xhr.addEventListener("load", () => done(xhr.status, xhr.responseText, xhr.getResponseHeader("ETag")));
+      xhr.addEventListener("error", () => done(0, "", null));
+      xhr.addEventListener("abort", () => done(0, "", null));
+      xhr.send(blob);
+    });
+  }
+
+  // uploadPart sends part n of file for the upload up and resolves with
+  // its ETag. A part whose connection broke, or that the store answered
+  // with a 5xx or 429, is sent again (with a fresh URL) after each of
+  // retryDelays; any other refusal, or the last failure, is thrown, as
+  // an Error with a title for the page.
+  async function uploadPart(run, file, up, n, onProgress) {
+    const start = (n - 1) * up.partSize;
+    const blob = file.slice(start, start + partSizeOf(up, n));
+    for (let attempt = 0; ; attempt++) {
+      let answer;
+      let signed = null;
+      try {
+        signed = await mpCall("GET", uploadPath(up, "/" + n));
+      } catch (e) {
+        answer = { status: e.status, error: e };
+      }
+      if (run.cancelled) {
+        throw cancelledError;
+      }
+      if (signed) {
+        answer = await sendPart(run, signed.url, blob, onProgress);
+        if (run.cancelled) {
+          throw cancelledError;
+        }
+        if (answer.status >= 200 && answer.status < 300) {
+          if (!answer.etag) {
+            throw Object.assign(new Error("the store's answer to part " + n + " has no ETag header that this page may read " +
+              "(the bucket's CORS rule must expose ETag)."), { title: "Upload failed:" });
+          }
+          return answer.etag;
+        }
+        onProgress(0);
+      }
+      if (!retryable(answer.status) || attempt >= retryDelays.length) {
+        throw partError(n, answer);
+      }
+      run.retries++;
+      result.dataset.retries = String(run.retries);
+      const why = answer.status === 0 ? (answer.error ? "the server could not be reached" : "the connection was lost") :
+        "the " + (answer.error ? "server" : "store") + " answered HTTP " + answer.status;
+      show("busy", "Uploading…", "part " + n + ": " + why + "; trying again in " + retryDelays[attempt] / 1000 + " s.");
+      await sleep(retryDelays[attempt]);
+      if (run.cancelled) {
+        throw cancelledError;
+      }
+    }
+  }
+
+  // partError is the Error of part n's final answer.
+  function partError(n, answer) {
+    if (answer.error) {
+      return Object.assign(new Error(answer.error.message), { title: "No URL for part " + n + ":" });
+    }
+    if (answer.status === 0) {
+      return Object.assign(new Error("the connection to the store was lost while sending part " + n + "."), { title: "Upload paused:" });
+    }
+    const code = xmlText(answer.body, "Code");
+    const detail = code ? code + ": " + xmlText(answer.body, "Message") : "HTTP " + answer.status;
+    return Object.assign(new Error("part " + n + ": " + detail), { title: "Refused by the store:" });
+  }
+
+  // uploadMultipart uploads file, of type type, in parts, resuming the
+  // remembered upload of the same file if there is one, and resolves with
+  // whether the object was stored.
+  async function uploadMultipart(file, type) {
+    const run = { up: null, cancelled: false, active: new Set(), retries: 0 };
+    current = run;
+    cancelButton.hidden = false;
+    cancelButton.disabled = false;
+    delete result.dataset.retries;
+    try {
+      return await sendMultipart(run, file, type);
+    } finally {
+      current = null;
+      cancelButton.hidden = true;
+    }
+  }
+
+  async function sendMultipart(run, file, type) {
+    let up = null;
+    const etags = new Map(); // part number → ETag, of the parts stored
+    const saved = findSaved(file);
+    if (saved) {
+      run.up = saved; // Cancel aborts it
+      show("busy", "Resuming…", "asking the server which parts of " + file.name + " are stored.");
+      try {
+        const listed = await mpCall("GET", uploadPath(saved));
+        for (const p of listed) {
+          if (p.PartNumber >= 1 && p.PartNumber <= saved.parts && p.Size === partSizeOf(saved, p.PartNumber)) {
+            etags.set(p.PartNumber, p.ETag);
+          }
+        }
+        up = saved;
+      } catch (e) {
+        if (e.status !== 404) {
+          show("error", "Cannot resume:", e.message + " Choose the file again to try again.");
+          return false;
+        }
+        // Completed, aborted or expired, or started by a server that has
+        // restarted since: start again.
+        forgetUpload(saved.uploadId);
+        run.up = null;
+      }
+    }
+    if (run.cancelled) {
+      return cancelled(run);
+    }
+    if (!up) {
+      show("busy", "Starting…", "asking the server to start a multipart upload.");
+      let c;
+      try {
+        c = await mpCall("POST", mpBase, { filename: file.name, type: type, size: file.size, metadata: {} });
+      } catch (e) {
+        show("error", "No multipart upload:", e.message);
+        return false;
+      }
+      up = {
+        uploadId: c.uploadId, key: c.key, partSize: c.partSize, parts: c.parts, size: file.size,
+        name: file.name, lastModified: file.lastModified, prefix: prefix,
+      };
+      saveUpload(up);
+    }
+    run.up = up;
+    if (run.cancelled) {
+      return cancelled(run);
+    }
+
+    // One progress bar for the whole file: the parts stored, and the
+    // bytes sent of those in flight.
+    let storedBytes = 0;
+    for (const n of etags.keys()) {
+      storedBytes += partSizeOf(up, n);
+    }
+    const resumedParts = etags.size;
+    const inflight = new Map();
+    const update = () => {
+      let v = storedBytes;
+      for (const sent of inflight.values()) {
+        v += sent;
+      }
+      progress.value = Math.min(v, up.size);
+    };
+    const status = () => {
+      let text = file.name + " (" + sizeText(file.size) + "): " + etags.size + " of " + up.parts + " parts stored";
+      if (resumedParts > 0) {
+        text += " (" + resumedParts + " before the page was reloaded)";
+      }
+      show("busy", resumedParts > 0 ? "Resuming…" : "Uploading…", text + ".");
+    };
+    progress.max = up.size;
+    update();
+    progressRow.hidden = false;
+    status();
+
+    const queue = [];
+    for (let n = 1; n <= up.parts; n++) {
+      if (!etags.has(n)) {
+        queue.push(n);
+      }
+    }
+    let failure = null;
+    const worker = async () => {
+      while (queue.length > 0 && !failure && !run.cancelled) {
+        const n = queue.shift();
+        try {
+          const etag = await uploadPart(run, file, up, n, (sent) => {
+            inflight.set(n, sent);
+            update();
+          });
+          etags.set(n, etag);
+          storedBytes += partSizeOf(up, n);
+          status();
+        } catch (e) {
+          if (e !== cancelledError && !failure) {
+            failure = e;
+          }
+        } finally {
+          inflight.delete(n);
+          update();
+        }
+      }
+    };
+    const workers = [];
+    for (let i = 0; i < Math.min(partConcurrency, queue.length); i++) {
+      workers.push(worker());
+    }
+    await Promise.all(workers);
+    if (run.cancelled) {
+      return cancelled(run);
+    }
+    if (failure) {
+      endProgress(false);
+      show("error", failure.title || "Upload failed:", failure.message + " The parts stored are kept: choose the same file again to resume.");
+      return false;
+    }
+
+    cancelButton.disabled = true; // the store is assembling the object
+    show("busy", "Completing…", "the store is assembling the " + up.parts + " parts of " + file.name + ".");
+    const parts = [];
+    for (let n = 1; n <= up.parts; n++) {
+      parts.push({ PartNumber: n, ETag: etags.get(n) });
+    }
+    let done;
+    for (let attempt = 0; ; attempt++) {
+      try {
+        done = await mpCall("POST", uploadPath(up, "/complete"), { parts: parts });
+        break;
+      } catch (e) {
+        if (retryable(e.status) && attempt < 3) {
+          await sleep(retryDelays[attempt]);
+          continue;
+        }
+        if (e.status === 404) {
+          forgetUpload(up.uploadId);
+        }
+        endProgress(false);
+        show("error", "Not completed:", e.message);
+        return false;
+      }
+    }
+    forgetUpload(up.uploadId);
+    endProgress(true);
+    show("ok", "Uploaded:", done.key + " (" + sizeText(file.size) + ", " + up.parts + (up.parts === 1 ? " part" : " parts") + ").");
+    await report(done.key, file.size, type);
+    await refresh();
+    return true;
+  }
+
+  // cancelled ends an upload the user cancelled: it aborts it on the
+  // server, which deletes its parts, and forgets it.
+  async function cancelled(run) {
+    endProgress(false);
+    if (!run.up) {
+      show("cancelled", "Cancelled:", "nothing was uploaded.");
+      return false;
+    }
+    show("busy", "Cancelling…", "aborting the upload.");
+    try {
+      await mpCall("DELETE", uploadPath(run.up));
+    } catch (e) {
+      if (e.status !== 404) {
+        show("error", "Not cancelled:", e.message + " Choose the same file again to resume the upload, or discard it.");
+        return false;
+      }
+    }
+    forgetUpload(run.up.uploadId);
+    show("cancelled", "Cancelled:", "the upload of " + run.up.name + " was aborted and its parts deleted.");
+    return false;
+  }
+
+  cancelButton.addEventListener("click", () => {
+    const run = current;
+    if (!run || run.cancelled) {
+      return;
+    }
+    run.cancelled = true;
+    cancelButton.disabled = true;
+    for (const xhr of run.active) {
+      xhr.abort();
+    }
+  });
 
   // endProgress hides the progress bar once the store has answered: full
   // for a stored file, back at zero otherwise, since a refused or failed
@@ -353,5 +813,6 @@
     }
   });
 
+  showResumable();
   refresh();
 })();
