@@ -42,10 +42,16 @@ type Presigned struct {
 }
 
 // MarshalJSON returns the request in the shape browser code can use as is
-// (Uppy's AwsS3 plugin from v6 reads url from it; fetch and XHR send the
-// headers):
+// (the answer of Uppy's AwsS3 signRequest, from v6: url and headers; fetch
+// and XHR send the headers):
 //
 //	{"method":"PUT","url":"https://…","headers":{"Content-Type":"image/png",…}}
+//
+// The headers are those of Header but Content-Length, which a page may not
+// set (the Fetch standard's forbidden request headers; Uppy's docs ask
+// signers to leave it out): the browser sends the body's own length, which
+// the signature requires to be the signed one. X-Amz-SignedHeaders in the
+// URL still names it.
 func (p *Presigned) MarshalJSON() ([]byte, error) {
 	b := make([]byte, 0, 64+len(p.URL))
 	b = append(b, `{"method":`...)
@@ -53,7 +59,14 @@ func (p *Presigned) MarshalJSON() ([]byte, error) {
 	b = append(b, `,"url":`...)
 	b = appendJSONString(b, p.URL)
 	b = append(b, `,"headers":{`...)
-	b = appendFieldsJSON(b, p.Header, false)
+	comma := false
+	for _, h := range p.Header {
+		if strings.EqualFold(h.Name, "Content-Length") {
+			continue
+		}
+		b = appendFieldsJSON(b, []Field{h}, comma)
+		comma = true
+	}
 	return append(b, "}}"...), nil
 }
 
