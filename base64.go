@@ -10,39 +10,45 @@ import "encoding/binary"
 // encoder looks up 12 bits at a time, two output characters per lookup,
 // in a 4096-entry table built once.
 func appendBase64(dst, src []byte) []byte {
-	n := (len(src) + 2) / 3 * 4
+	n := base64Len(len(src))
 	if cap(dst)-len(dst) < n {
 		grown := make([]byte, len(dst), len(dst)+n)
 		copy(grown, dst)
 		dst = grown
 	}
 	out := dst[len(dst) : len(dst)+n]
-	i, o := 0, 0
-	// Six bytes make eight characters, written as one 64-bit store.
-	for ; len(src)-i >= 8 && len(out)-o >= 8; i, o = i+6, o+8 {
-		v := binary.BigEndian.Uint64(src[i:]) // reads 8, uses the first 6
-		binary.BigEndian.PutUint64(out[o:],
-			uint64(base64Pairs[v>>52])<<48|uint64(base64Pairs[v>>40&0xfff])<<32|
-				uint64(base64Pairs[v>>28&0xfff])<<16|uint64(base64Pairs[v>>16&0xfff]))
+	t := &base64Pairs
+	// Twelve bytes make sixteen characters, written as two 64-bit
+	// stores: bytes 0-5 are the top of the word at 0, bytes 6-11 the
+	// bottom of the word at 4.
+	for len(src) >= 12 {
+		v := binary.BigEndian.Uint64(src)
+		w := binary.BigEndian.Uint64(src[4:])
+		_ = out[15]
+		binary.BigEndian.PutUint64(out,
+			uint64(t[v>>52])<<48|uint64(t[v>>40&0xfff])<<32|uint64(t[v>>28&0xfff])<<16|uint64(t[v>>16&0xfff]))
+		binary.BigEndian.PutUint64(out[8:],
+			uint64(t[w>>36&0xfff])<<48|uint64(t[w>>24&0xfff])<<32|uint64(t[w>>12&0xfff])<<16|uint64(t[w&0xfff]))
+		src, out = src[12:], out[16:]
 	}
-	for ; i+3 <= len(src); i, o = i+3, o+4 {
-		v := uint(src[i])<<16 | uint(src[i+1])<<8 | uint(src[i+2])
-		binary.BigEndian.PutUint16(out[o:], base64Pairs[v>>12])
-		binary.BigEndian.PutUint16(out[o+2:], base64Pairs[v&0xfff])
+	for len(src) >= 3 && len(out) >= 4 {
+		v := uint(src[0])<<16 | uint(src[1])<<8 | uint(src[2])
+		binary.BigEndian.PutUint32(out, uint32(t[v>>12])<<16|uint32(t[v&0xfff]))
+		src, out = src[3:], out[4:]
 	}
-	switch len(src) - i {
+	switch len(src) {
 	case 1:
-		v := uint(src[i]) << 16
-		binary.BigEndian.PutUint16(out[o:], base64Pairs[v>>12])
-		out[o+2], out[o+3] = '=', '='
+		v := uint(src[0]) << 16
+		binary.BigEndian.PutUint32(out, uint32(t[v>>12])<<16|'='<<8|'=')
 	case 2:
-		v := uint(src[i])<<16 | uint(src[i+1])<<8
-		binary.BigEndian.PutUint16(out[o:], base64Pairs[v>>12])
-		out[o+2] = base64Alphabet[v>>6&0x3f]
-		out[o+3] = '='
+		v := uint(src[0])<<16 | uint(src[1])<<8
+		binary.BigEndian.PutUint32(out, uint32(t[v>>12])<<16|uint32(base64Alphabet[v>>6&0x3f])<<8|'=')
 	}
 	return dst[:len(dst)+n]
 }
+
+// base64Len is the length of the padded base64 encoding of n bytes.
+func base64Len(n int) int { return (n + 2) / 3 * 4 }
 
 const base64Alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/"
 

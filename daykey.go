@@ -26,7 +26,8 @@ type dayKey struct {
 	token  string
 	region string // as configured, for matches
 	// For the form's JSON: the session token as a JSON string, and the
-	// x-amz-algorithm and x-amz-credential members.
+	// x-amz-algorithm and x-amz-credential members followed by the start
+	// of x-amz-date's.
 	tokenJSON, signerJSON []byte
 	start                 encodedStart
 }
@@ -41,9 +42,26 @@ func newDayKey(c Credentials, date, region, service string) *dayKey {
 		k.tokenJSON = appendJSONString(nil, k.token)
 	}
 	k.signerJSON = appendFieldsJSON(nil, []Field{{"x-amz-algorithm", Algorithm}, {"x-amz-credential", k.key.Credential}}, false)
+	k.signerJSON = append(k.signerJSON, `,"x-amz-date":"`...)
 	empty := encodedStart{mac: k.key.MAC()}
-	k.start = empty.extend(appendPolicyStart(nil, k.key.Credential, k.token))
+	k.start = k.extend(&empty, appendPolicyStart(nil, k.key.Credential, k.token))
 	return k
+}
+
+// extend returns the start that continues st with the JSON bytes more,
+// under k. st is not modified.
+func (k *dayKey) extend(st *encodedStart, more []byte) encodedStart {
+	ext := st.extend(more)
+	// The form's JSON from the end of x-amz-date's value to the start of
+	// the policy's encoding after ext.enc.
+	b := append(make([]byte, 0, 32+len(k.tokenJSON)+len(ext.enc)), '"')
+	if k.token != "" {
+		b = append(b, `,"x-amz-security-token":`...)
+		b = append(b, k.tokenJSON...)
+	}
+	b = append(b, `,"policy":"`...)
+	ext.formJSON = append(b, ext.enc...)
+	return ext
 }
 
 // matches reports whether k is the state for these inputs; date is
@@ -61,6 +79,10 @@ type encodedStart struct {
 	enc  []byte
 	rest []byte
 	mac  sigv4.MAC
+	// formJSON is the form's JSON between x-amz-date's value and the
+	// encoding that follows enc: the session token and the start of the
+	// policy, enc included (dayKey.extend).
+	formJSON []byte
 }
 
 // extend returns the start that continues st with the JSON bytes more.
@@ -81,11 +103,13 @@ func (st *encodedStart) extend(more []byte) encodedStart {
 // sign appends to dst the base64 of end, the rest of a document that
 // begins with st (end's first bytes must be st.rest), and returns it with
 // the hex signature of the whole document's base64 text: st.enc followed
-// by the returned encoding.
-func (st *encodedStart) sign(dst, end []byte) (encodedEnd []byte, signature [64]byte) {
+// by the encoding appended. A clone of st's HMAC state hashes the
+// encoding where it is written, in dst; the room after it, when there is
+// enough, holds the binary MAC on its way to hex.
+func (st *encodedStart) sign(dst, end []byte) ([]byte, [64]byte) {
+	n := len(dst)
 	dst = appendBase64(dst, end)
 	mac := st.mac.Clone()
-	mac.Write(dst)
-	// end is no longer needed: its room holds the binary MAC.
-	return dst, mac.HexSum(end)
+	mac.Write(dst[n:])
+	return dst, mac.HexSum(dst[len(dst):])
 }

@@ -98,4 +98,25 @@ func TestAppendExpirationLayout(t *testing.T) {
 			t.Errorf("appendExpiration(%v) = %s, want %s", tm, got, want)
 		}
 	}
+	// appendExpiration against time.Format over many times: on
+	// either side of midnight, before and after 1970, in and out of the
+	// years a policy can write, one after the other.
+	first, last := time.Date(-1, 12, 31, 0, 0, 0, 0, time.UTC).Unix(), time.Date(10000, 1, 2, 0, 0, 0, 0, time.UTC).Unix()
+	x := uint64(1)
+	for i := range 20000 {
+		x = x*6364136223846793005 + 1442695040888963407
+		sec := first + int64(x>>11)%(last-first)
+		switch i % 4 {
+		case 1:
+			sec -= sec % 86400 // midnight
+		case 2:
+			sec = sec - sec%86400 - 1 // a second before
+		case 3:
+			sec = int64(x>>20)%(4*86400) - 2*86400 // around 1970
+		}
+		tm := time.Unix(sec, int64(x%1e9)).In(time.FixedZone("x", int(x%7)*3600-3*3600))
+		if got, want := string(appendExpiration(nil, tm)), `"`+tm.UTC().Format(ExpirationLayout)+`"`; got != want {
+			t.Fatalf("appendExpiration(%v) = %s, want %s", tm, got, want)
+		}
+	}
 }

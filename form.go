@@ -129,6 +129,42 @@ func appendFieldsJSON(b []byte, fields []Field, comma bool) []byte {
 	return b
 }
 
+// appendFieldsJSONOf appends, as appendFieldsJSON appends them, the fields
+// the form carries for conds when no field has several conditions: one
+// for each condition the form carries, in order (formFields). facts are
+// the lint's of conds. It returns whether it wrote a comma or a field.
+func appendFieldsJSONOf(b []byte, conds []Condition, facts []condFacts, comma bool) ([]byte, bool) {
+	for i := range conds {
+		c := &conds[i]
+		if c.source != SourceForm {
+			continue
+		}
+		if comma {
+			b = append(b, ',')
+		}
+		comma = true
+		b = append(b, '"')
+		b = appendJSONCharsAs(b, c.field, facts[i].json&nameJSON != 0)
+		b = append(b, '"', ':', '"')
+		b = appendJSONCharsAs(b, c.formValue, facts[i].json&formJSON != 0)
+		b = append(b, '"')
+	}
+	return b, comma
+}
+
+// appendPageConditionsJSONOf appends, as appendPageConditionsJSON appends
+// them, the conditions of conds the page supplies (SourcePage), after a
+// comma when comma is set.
+func appendPageConditionsJSONOf(b []byte, conds []Condition, comma bool) []byte {
+	for i := range conds {
+		if conds[i].source == SourcePage {
+			b = appendPageConditionsJSON(b, conds[i:i+1], comma)
+			comma = true
+		}
+	}
+	return b
+}
+
 // appendPageConditionsJSON appends page as elements of the form's
 // pageConditions array, after a comma when comma is set.
 func appendPageConditionsJSON(b []byte, page []Condition, comma bool) []byte {

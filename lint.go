@@ -461,10 +461,17 @@ func (l *linter) hasErrors() bool {
 
 // policy runs every check on a policy.
 func (l *linter) policy(exp time.Time, conds []Condition, at time.Time) {
-	var hashBuf [32]uint64
+	var factBuf [16]condFacts
+	l.policyFacts(factBuf[:0], exp, conds, at)
+}
+
+// policyFacts runs every check on a policy and returns the facts of its
+// conditions appended to facts.
+func (l *linter) policyFacts(facts []condFacts, exp time.Time, conds []Condition, at time.Time) []condFacts {
 	l.expiration(exp, at)
-	hashes := l.conditions(hashBuf[:0], conds, 0)
-	l.crossChecks(conds, hashes)
+	facts = l.conditions(facts, conds, 0)
+	l.crossChecks(conds, facts)
+	return facts
 }
 
 // The expirations a policy can write: from year 0000 to year 9999, in UTC.
@@ -505,54 +512,106 @@ func (l *linter) expiration(exp, at time.Time) {
 	}
 }
 
-// conditions checks each condition on its own, and appends to hashes the
-// foldHash of each one's field, for crossChecks; conds follow from others
-// in the policy, for messages.
-func (l *linter) conditions(hashes []uint64, conds []Condition, from int) []uint64 {
+// condFacts is what checking a condition on its own learns that the
+// checks of several conditions (crossChecks) use again: facts about the
+// condition's text, never a verdict, so that they are the same whatever
+// the rule table says.
+type condFacts struct {
+	hash uint64 // foldHash of the field
+	// formVar is the index of ${filename} in the form value (SourceForm),
+	// -1 when it holds none.
+	formVar int32
+	// kind is the field's kind for an eq or starts-with condition.
+	kind fieldKind
+	// valueVar: the value holds ${filename}.
+	valueVar bool
+	// json says which of the field, the value and the form value JSON
+	// writes as they are (nameJSON, valueJSON, formJSON).
+	json uint8
+}
+
+// The bits of condFacts.json.
+const (
+	nameJSON uint8 = 1 << iota
+	valueJSON
+	formJSON
+)
+
+// conditions checks each condition on its own, and appends to facts what
+// crossChecks needs of each; conds follow from others in the policy, for
+// messages.
+func (l *linter) conditions(facts []condFacts, conds []Condition, from int) []condFacts {
 	for i := range conds {
-		hashes = append(hashes, l.condition(from+i, &conds[i]))
+		facts = append(facts, l.condition(from+i, &conds[i]))
 	}
-	return hashes
+	return facts
 }
 
 // emptyHash is the foldHash of "", the field of content-length-range.
 var emptyHash = foldHash("")
 
-// condition checks one condition on its own and returns the foldHash of
-// its field; i is its index, for messages.
-func (l *linter) condition(i int, c *Condition) (hash uint64) {
+// condition checks one condition on its own and returns its facts; i is
+// its index, for messages.
+func (l *linter) condition(i int, c *Condition) condFacts {
 	switch c.op {
 	case OpContentLengthRange:
 		l.contentLengthRange(c)
-		return emptyHash
+		return condFacts{hash: emptyHash, formVar: -1}
 	case OpEq, OpStartsWith:
 	default:
 		l.report(checkInvalidCondition, "", "condition %d is not a valid condition: it has no operator", i)
-		return foldHash(c.field)
+		return condFacts{hash: foldHash(c.field), formVar: -1}
 	}
-	f := c.field
-	hash, kind, stop := l.fieldName(f)
-	if stop {
-		return hash
-	}
+	// The facts first: they must not depend on which problems are found.
 	// Most values are plain: ASCII without '$', CR or LF. They are valid
 	// UTF-8, hold no ${filename} and no line break, which spares those
 	// scans.
-	plain := plainValue(c.value)
+	f := c.field
+	hash, kind, nameAsIs, stop := l.fieldName(f)
+	plain, valueAsIs := scanValue(c.value)
 	form := c.source == SourceForm
-	formPlain := !form || c.formValue == c.value && plain || plainValue(c.formValue)
-	if (!plain && !utf8.ValidString(c.value) || !formPlain && c.formValue != c.value && !utf8.ValidString(c.formValue)) &&
+	formPlain, formAsIs := true, false
+	if form {
+		formPlain, formAsIs = plain, valueAsIs
+		if c.formValue != c.value {
+			formPlain, formAsIs = scanValue(c.formValue)
+		}
+	}
+	facts := condFacts{hash: hash, kind: kind, formVar: -1}
+	if nameAsIs {
+		facts.json |= nameJSON
+	}
+	if valueAsIs {
+		facts.json |= valueJSON
+	}
+	if formAsIs {
+		facts.json |= formJSON
+	}
+	if !plain {
+		facts.valueVar = postform.IndexFilenameVar(c.value) >= 0
+	}
+	// A form value that is not plain: whether it is ASCII (so valid
+	// UTF-8) and holds a line break, in one scan.
+	var formASCII, formBreak bool
+	if !formPlain {
+		facts.formVar = int32(postform.IndexFilenameVar(c.formValue))
+		formASCII, formBreak = scanText(c.formValue)
+	}
+	if stop {
+		return facts
+	}
+	if (!plain && !utf8.ValidString(c.value) || !formPlain && !formASCII && c.formValue != c.value && !utf8.ValidString(c.formValue)) &&
 		l.report(checkValueUTF8, f, "the value of %s is not valid UTF-8; the policy is a UTF-8 document", *c) {
-		return hash
+		return facts
 	}
 	switch kind {
 	case kindNotInPolicy:
 		if l.report(checkNotInPolicy, f, "%s is never checked against the policy", f) {
-			return hash
+			return facts
 		}
 	case kindSignerField:
 		if l.report(checkSignerField, f, "the signer adds %s and its condition", f) {
-			return hash
+			return facts
 		}
 	}
 	switch {
@@ -561,13 +620,13 @@ func (l *linter) condition(i int, c *Condition) (hash uint64) {
 	case l.put && c.op == OpStartsWith:
 		l.report(checkPutStartsWith, f, "a presigned PUT signs exact header values; %s is a prefix", *c)
 	case l.put:
-	case !formPlain && (strings.IndexByte(c.formValue, '\r') >= 0 || strings.IndexByte(c.formValue, '\n') >= 0):
+	case !formPlain && formBreak:
 		l.report(checkFormValueLineBreak, f, "the form value of %s holds a line break; browsers may send it as CR LF, and the field would then fail its condition", f)
 	}
 	if !l.put && c.op == OpStartsWith && (kind == kindBucket || kind == kindSuccessActionStatus || !postform.StartsWithAllowed(f)) {
 		l.report(checkExactMatchOnly, f, "%s allows only an exact match, not %s; S3 would reject the condition", f, *c)
 	}
-	if !plain && postform.IndexFilenameVar(c.value) >= 0 {
+	if facts.valueVar {
 		l.report(checkFilenameInCondition, f, "%s contains ${filename}, which S3 replaces with the file's name before checking, so the condition cannot match", *c)
 	}
 	if c.op == OpEq && kind != kindOther {
@@ -575,42 +634,96 @@ func (l *linter) condition(i int, c *Condition) (hash uint64) {
 	} else if kind == kindKey && len(c.value) > maxKeyLength {
 		l.report(checkKeyTooLong, f, "the key prefix is %d bytes long, so every key it allows is longer than S3's %d bytes (KeyTooLongError)", len(c.value), maxKeyLength)
 	}
-	return hash
+	return facts
 }
 
-// plainValue reports whether s is ASCII and holds no '$', CR or LF, eight
-// bytes at a time (see plain8 in json.go for the bit tricks).
+// plainValue reports whether s is ASCII and holds no '$', CR or LF.
 func plainValue(s string) bool {
-	if len(s) < 8 {
-		for i := 0; i < len(s); i++ {
-			if c := s[i]; c >= 0x80 || c == '$' || c == '\r' || c == '\n' {
-				return false
-			}
-		}
-		return true
-	}
-	for i := 0; len(s)-i > 8; i += 8 {
-		if !plainValue8(load8(s[i:])) {
-			return false
-		}
-	}
-	return plainValue8(load8(s[len(s)-8:]))
+	plain, _ := scanValue(s)
+	return plain
 }
 
-func plainValue8(v uint64) bool {
+// scanValue reports whether s is plain, ASCII without '$', CR or LF, and
+// whether JSON writes it as it is (jsonPlain), in one pass, eight bytes at
+// a time (see plain8 in json.go for the bit tricks).
+func scanValue(s string) (plain, asIs bool) {
+	if len(s) < 8 {
+		var m uint8
+		for i := 0; i < len(s); i++ {
+			m |= valueClass[s[i]]
+		}
+		return m&notPlain == 0, m&notAsIs == 0
+	}
+	var np, nj uint64
+	for i := 0; len(s)-i > 8; i += 8 {
+		p, j := valueWord(load8(s[i:]))
+		np, nj = np|p, nj|j
+	}
+	p, j := valueWord(load8(s[len(s)-8:]))
+	return (np|p)&highs == 0, (nj|j)&highs == 0
+}
+
+// valueWord returns, in the high bit of a byte, whether a byte of v is not
+// plain and whether one is not written in JSON as it is (the bits of
+// bytes above one that is set may be set too).
+func valueWord(v uint64) (notPlainBits, notAsIsBits uint64) {
 	dollar, cr, lf := v^(ones*'$'), v^(ones*'\r'), v^(ones*'\n')
-	return (v|(dollar-ones)&^dollar|(cr-ones)&^cr|(lf-ones)&^lf)&highs == 0
+	quote, backslash := v^(ones*'"'), v^(ones*'\\')
+	notPlainBits = v | (dollar-ones)&^dollar | (cr-ones)&^cr | (lf-ones)&^lf
+	notAsIsBits = v | (v - ones*0x20) | (quote-ones)&^quote | (backslash-ones)&^backslash
+	return notPlainBits, notAsIsBits
+}
+
+// The bits of valueClass.
+const (
+	notPlain uint8 = 1 << iota
+	notAsIs
+)
+
+// valueClass[c] says whether the byte c is not plain and whether JSON
+// escapes it, for scanValue's short strings.
+var valueClass = func() (t [256]uint8) {
+	for c := range t {
+		if c >= utf8.RuneSelf || c == '$' || c == '\r' || c == '\n' {
+			t[c] |= notPlain
+		}
+		if !plainJSON[c] {
+			t[c] |= notAsIs
+		}
+	}
+	return t
+}()
+
+// scanText reports whether s is all ASCII and whether it holds a CR or an
+// LF, eight bytes at a time.
+func scanText(s string) (ascii, lineBreak bool) {
+	var all, breaks uint64
+	for ; len(s) >= 8; s = s[8:] {
+		v := load8(s)
+		cr, lf := v^(ones*'\r'), v^(ones*'\n')
+		all |= v
+		breaks |= (cr-ones)&^cr | (lf-ones)&^lf
+	}
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		all |= uint64(c)
+		if c == '\r' || c == '\n' {
+			breaks = highs
+		}
+	}
+	return all&highs == 0, breaks&highs != 0
 }
 
 // fieldName checks a condition's field name and returns its foldHash,
-// its kind, and whether the other checks of the condition stop there.
-func (l *linter) fieldName(f string) (hash uint64, kind fieldKind, stop bool) {
+// its kind, whether JSON writes it as it is, and whether the other checks
+// of the condition stop there.
+func (l *linter) fieldName(f string) (hash uint64, kind fieldKind, asIs, stop bool) {
 	switch {
 	case f == "":
-		return emptyHash, kindOther, l.report(checkFieldName, "", "a condition has an empty field name")
+		return emptyHash, kindOther, true, l.report(checkFieldName, "", "a condition has an empty field name")
 	case f[0] == '$':
 		if l.report(checkFieldName, f, "field name %q starts with \"$\"; write it without, the policy adds it", f) {
-			return foldHash(f), kindOther, true
+			return foldHash(f), kindOther, false, true
 		}
 	}
 	hash, bad, ascii := nameHash(f)
@@ -618,24 +731,26 @@ func (l *linter) fieldName(f string) (hash uint64, kind fieldKind, stop bool) {
 		for i := 0; i < len(f); i++ {
 			if c := f[i]; c < 0x21 || c == 0x7f || c == '"' || c == '\\' {
 				if l.report(checkFieldName, f, "field name %q holds a character (%q) that a multipart form field name cannot carry", f, c) {
-					return hash, kindOther, true
+					return hash, kindOther, false, true
 				}
 				break
 			}
 		}
 	}
+	// Printable ASCII without '"' or '\\' needs no escaping.
+	asIs = ascii && !bad
 	kind = kindOf(hash, f)
 	switch {
 	case !ascii && !utf8.ValidString(f):
 		if l.report(checkNameUTF8, f, "field name %q is not valid UTF-8", f) {
-			return hash, kindOther, true
+			return hash, kindOther, false, true
 		}
 	case kind == kindContentLengthRange:
 		if l.report(checkFieldName, f, "content-length-range is not a form field but a condition of its own") {
-			return hash, kindOther, true
+			return hash, kindOther, asIs, true
 		}
 	}
-	return hash, kind, false
+	return hash, kind, asIs, false
 }
 
 // nameHash returns foldHash(f), and reports whether the field name f
@@ -825,11 +940,11 @@ func knownSSE(v string) bool { return v == "AES256" || v == "aws:kms" || v == "a
 
 // crossChecks checks what depends on several conditions: the bucket and key
 // requirements, conflicts between conditions on one field, form values
-// against the conditions on their field, and fields nothing sends. hashes
-// are the foldHash of the conditions' fields (as conditions records them).
-func (l *linter) crossChecks(conds []Condition, hashes []uint64) {
-	var groupBuf [32]int
-	group := groupByField(groupBuf[:0], conds, hashes)
+// against the conditions on their field, and fields nothing sends. facts
+// are the conditions' (as conditions records them).
+func (l *linter) crossChecks(conds []Condition, facts []condFacts) {
+	var groupBuf [16]int32
+	group := groupByField(groupBuf[:0], conds, facts)
 	var bucket, key, checksumAlg int
 	minLen, maxLen, ranges := int64(0), int64(math.MaxInt64), 0
 	for i := range conds {
@@ -843,18 +958,20 @@ func (l *linter) crossChecks(conds []Condition, hashes []uint64) {
 		default:
 			continue
 		}
-		switch h := hashes[i]; {
-		case h == hashBucket && postform.EqualFold(c.field, "bucket"):
+		switch facts[i].kind {
+		case kindBucket:
 			if c.op == OpEq {
 				bucket++
 			}
-		case h == hashKey && postform.EqualFold(c.field, "key"):
+		case kindKey:
 			key++
-		case h == hashChecksumAlgorithm && c.op == OpEq && postform.EqualFold(c.field, "x-amz-checksum-algorithm"):
-			checksumAlg = i + 1
+		case kindChecksumAlgorithm:
+			if c.op == OpEq {
+				checksumAlg = i + 1
+			}
 		}
-		if group[i] == i {
-			l.field(conds, group, i)
+		if int(group[i]) == i {
+			l.field(conds, facts, group, i)
 		}
 	}
 	if bucket == 0 {
@@ -876,18 +993,19 @@ func (l *linter) crossChecks(conds []Condition, hashes []uint64) {
 
 // groupByField appends to group, for each eq or starts-with condition, the
 // index of the first such condition on the same field (names compared
-// case-insensitively), and -1 for the others. hashes are the foldHash of
+// case-insensitively), and -1 for the others. facts hold the foldHash of
 // the conditions' names: names are compared through them first, so a
 // policy of n conditions costs about n string comparisons, not n².
-func groupByField(group []int, conds []Condition, hashes []uint64) []int {
+func groupByField(group []int32, conds []Condition, facts []condFacts) []int32 {
 	for i := range conds {
 		c := &conds[i]
-		g := -1
+		g := int32(-1)
 		if c.op == OpEq || c.op == OpStartsWith {
-			g = i
+			g = int32(i)
+			h := facts[i].hash
 			for j := range i {
-				if hashes[j] == hashes[i] && group[j] == j && postform.EqualFold(conds[j].field, c.field) {
-					g = j
+				if facts[j].hash == h && int(group[j]) == j && postform.EqualFold(conds[j].field, c.field) {
+					g = int32(j)
 					break
 				}
 			}
@@ -896,12 +1014,6 @@ func groupByField(group []int, conds []Condition, hashes []uint64) []int {
 	}
 	return group
 }
-
-var (
-	hashBucket            = foldHash("bucket")
-	hashKey               = foldHash("key")
-	hashChecksumAlgorithm = foldHash("x-amz-checksum-algorithm")
-)
 
 // The FNV-1a constants.
 const (
@@ -938,19 +1050,19 @@ func hasField(conds []Condition, field string) bool {
 
 // field checks the conditions on the field of conds[first] together: those
 // whose group is first.
-func (l *linter) field(conds []Condition, group []int, first int) {
+func (l *linter) field(conds []Condition, facts []condFacts, group []int32, first int) {
 	if l.put {
 		l.headerField(conds, group, first)
 		return
 	}
-	if l.single(conds, group, first) {
+	if l.single(conds, facts, group, first) {
 		return
 	}
 	name := conds[first].field
 	var formValue, eqValue string
 	var hasForm, hasEq, sent bool
 	for j := first; j < len(conds); j++ {
-		if group[j] != first {
+		if int(group[j]) != first {
 			continue
 		}
 		c := &conds[j]
@@ -973,7 +1085,7 @@ func (l *linter) field(conds []Condition, group []int, first int) {
 		}
 	}
 	for j := first; j < len(conds); j++ {
-		if group[j] != first {
+		if int(group[j]) != first {
 			continue
 		}
 		c := &conds[j]
@@ -991,12 +1103,12 @@ func (l *linter) field(conds []Condition, group []int, first int) {
 		// prefixes only when each is a prefix of the longest.
 		longest := &conds[first]
 		for j := first; j < len(conds); j++ {
-			if group[j] == first && len(conds[j].value) > len(longest.value) {
+			if int(group[j]) == first && len(conds[j].value) > len(longest.value) {
 				longest = &conds[j]
 			}
 		}
 		for j := first; j < len(conds); j++ {
-			if c := &conds[j]; group[j] == first && !strings.HasPrefix(longest.value, c.value) {
+			if c := &conds[j]; int(group[j]) == first && !strings.HasPrefix(longest.value, c.value) {
 				l.report(checkPrefixesDisjoint, name, "no value can satisfy both %s and %s", *c, *longest)
 				break
 			}
@@ -1009,21 +1121,21 @@ func (l *linter) field(conds []Condition, group []int, first int) {
 
 // single checks the field of conds[first] when no other condition is on it,
 // the common case, and reports whether it did.
-func (l *linter) single(conds []Condition, group []int, first int) bool {
+func (l *linter) single(conds []Condition, facts []condFacts, group []int32, first int) bool {
 	for j := first + 1; j < len(conds); j++ {
-		if group[j] == first {
+		if int(group[j]) == first {
 			l.shared = true
 			return false
 		}
 	}
-	c := &conds[first]
+	c, fc := &conds[first], &facts[first]
 	switch c.source {
 	case SourceForm:
-		if postform.IndexFilenameVar(c.value) < 0 && !formValueSatisfies(c, c.formValue) {
+		if !fc.valueVar && !formValueSatisfiesAt(c, c.formValue, int(fc.formVar)) {
 			l.report(checkFormValueFails, c.field, "the form value %q does not satisfy %s", c.formValue, *c)
 		}
 	case SourceNone:
-		if !postform.EqualFold(c.field, "bucket") {
+		if fc.kind != kindBucket {
 			l.conditionWithoutField(c.field, *c)
 		}
 	}
@@ -1033,10 +1145,10 @@ func (l *linter) single(conds []Condition, group []int, first int) bool {
 // headerField checks, for a presigned PUT, the conditions on the field of
 // conds[first] together: each exact match becomes a signed header, so two
 // of them must agree.
-func (l *linter) headerField(conds []Condition, group []int, first int) {
+func (l *linter) headerField(conds []Condition, group []int32, first int) {
 	name, eq := conds[first].field, -1
 	for j := first; j < len(conds); j++ {
-		if c := &conds[j]; group[j] == first && c.op == OpEq {
+		if c := &conds[j]; int(group[j]) == first && c.op == OpEq {
 			if j != first {
 				l.shared = true
 			}
@@ -1057,7 +1169,12 @@ func (l *linter) conditionWithoutField(name string, c Condition) {
 // uploaded file is called: S3 replaces ${filename} in v before checking, so
 // only the text before the first ${filename} is known in advance.
 func formValueSatisfies(c *Condition, v string) bool {
-	i := postform.IndexFilenameVar(v)
+	return formValueSatisfiesAt(c, v, postform.IndexFilenameVar(v))
+}
+
+// formValueSatisfiesAt is formValueSatisfies with i the index of the first
+// ${filename} in v, -1 for none.
+func formValueSatisfiesAt(c *Condition, v string, i int) bool {
 	switch c.op {
 	case OpEq:
 		return i < 0 && v == c.value

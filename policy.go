@@ -84,6 +84,46 @@ func appendConditions(b []byte, conds []Condition) []byte {
 	return b
 }
 
+// appendConditionsAs is appendConditions for conditions the lint has
+// checked: facts are theirs, and the names and values they mark as
+// written as they are (condFacts.json) are not scanned again.
+func appendConditionsAs(b []byte, conds []Condition, facts []condFacts) []byte {
+	for i := range conds {
+		b = append(b, ',')
+		b = appendConditionAs(b, &conds[i], facts[i].json)
+	}
+	return b
+}
+
+// appendConditionAs is appendCondition, with the field, the value or both
+// written without escaping when asIs has nameJSON or valueJSON.
+func appendConditionAs(b []byte, c *Condition, asIs uint8) []byte {
+	switch c.op {
+	case OpEq:
+		b = append(b, '{', '"')
+		b = appendJSONCharsAs(b, c.field, asIs&nameJSON != 0)
+		b = append(b, '"', ':', '"')
+		b = appendJSONCharsAs(b, c.value, asIs&valueJSON != 0)
+		return append(b, '"', '}')
+	case OpStartsWith:
+		b = append(b, `["starts-with","$`...)
+		b = appendJSONCharsAs(b, c.field, asIs&nameJSON != 0)
+		b = append(b, '"', ',', '"')
+		b = appendJSONCharsAs(b, c.value, asIs&valueJSON != 0)
+		return append(b, '"', ']')
+	}
+	return appendCondition(b, c)
+}
+
+// appendJSONCharsAs is appendJSONChars, or a plain copy of s when asIs
+// says that s needs no escaping.
+func appendJSONCharsAs(b []byte, s string, asIs bool) []byte {
+	if asIs {
+		return append(b, s...)
+	}
+	return appendJSONChars(b, s)
+}
+
 // appendPolicyTail appends what follows the conditions: x-amz-date, the
 // end of the array and the expiration.
 func appendPolicyTail(b []byte, expiration time.Time, amzDate []byte) []byte {

@@ -72,19 +72,27 @@ func (s *Signer) service() string {
 // signing is one signature on its way through the steps that Sign,
 // AppendFormJSON and a Template's methods share.
 type signing struct {
-	key        *dayKey
-	amzDate    [16]byte
-	expiration time.Time // as written in the policy
-	start      *encodedStart
-	encodedEnd []byte // the policy's base64 after start.enc, in bufs
-	hex        [2 * sha256.Size]byte
-	url        *bucketURL
-	bufs       *buffers
-	warnings   []Problem // the lint's, for Form.Warnings
+	key     *dayKey
+	amzDate [16]byte
+	start   *encodedStart
+	// policyLen is the length of the policy's base64 text: start.enc and
+	// the encoding of the JSON that follows it (the end, which the caller
+	// keeps).
+	policyLen int
+	url       *bucketURL
+	warnings  []Problem // the lint's, for Form.Warnings
+	// shared: some field has several conditions (linter.shared).
+	shared bool
 }
 
-// buffers are the scratch space of one signature: the changing end of the
-// policy document and its base64 text.
+// endRoom is room, on the caller's stack, for the JSON that follows the
+// start of a typical policy: its conditions, x-amz-date and the
+// expiration. A longer end grows into the heap.
+type endRoom [512]byte
+
+// buffers are scratch space: the base64 text of the end of a Form's
+// policy, which the HMAC state reads, and a presigned URL's canonical
+// request.
 type buffers struct {
 	json, encoded []byte
 }
@@ -92,18 +100,6 @@ type buffers struct {
 var bufPool = sync.Pool{New: func() any {
 	return &buffers{json: make([]byte, 0, 2048), encoded: make([]byte, 0, 4096)}
 }}
-
-func (sg *signing) policyLen() int { return len(sg.start.enc) + len(sg.encodedEnd) }
-
-// release returns the scratch space to the pool.
-func (sg *signing) release() {
-	if sg.bufs == nil {
-		return
-	}
-	sg.bufs.encoded = sg.encodedEnd[:0]
-	bufPool.Put(sg.bufs)
-	sg.bufs, sg.encodedEnd = nil, nil
-}
 
 // Sign validates p, adds the SigV4 conditions (x-amz-algorithm,
 // x-amz-credential, x-amz-date and, for temporary credentials,
@@ -117,43 +113,58 @@ func (sg *signing) release() {
 // [ErrInvalidCredentials]. No error contains the secret, the session token
 // or the signing key.
 func (s *Signer) Sign(ctx context.Context, p Policy) (*Form, error) {
-	a := new(formAlloc)
 	var sg signing
-	fields, page, err := s.sign(ctx, &p, a.fields[:0], a.page[:0], &sg)
+	var room endRoom
+	var factBuf [16]condFacts
+	_, end, err := s.sign(ctx, &p, factBuf[:0], room[:0], &sg)
 	if err != nil {
 		return nil, err
 	}
-	return sg.form(a, fields, page), nil
+	a := new(formAlloc)
+	fields, page := formFields(a.fields[:0], a.page[:0], p.Conditions, sg.shared)
+	return sg.form(a, fields, page, end, p.Expiration), nil
 }
 
 // AppendFormJSON signs p as [Signer.Sign] does and appends to dst the
 // form's JSON, the bytes [Form.MarshalJSON] gives for Sign's form, without
 // building the Form. When dst has room for the form (a few hundred bytes
-// more than the policy's base64 text and the field values) and the policy
-// has at most four fields of its own and one on the page, the only
+// more than the policy's base64 text and the field values), the only
 // allocations are those of the HMAC state's copy: crypto/hmac's Clone
-// copies the HMAC and its two SHA-256 states. It is the fast path for an
-// endpoint that answers the form as JSON, as [FormHandler] does. On error
-// dst is returned unchanged, with Sign's error.
+// copies the HMAC and its two SHA-256 states. The policy's base64 text is
+// written into dst and hashed there. It is the fast path for an endpoint
+// that answers the form as JSON, as [FormHandler] does. On error dst is
+// returned unchanged, with Sign's error.
 func (s *Signer) AppendFormJSON(ctx context.Context, dst []byte, p Policy) ([]byte, error) {
-	var a formAlloc
 	var sg signing
-	fields, page, err := s.sign(ctx, &p, a.fields[:0], a.page[:0], &sg)
+	var room endRoom
+	var factBuf [16]condFacts
+	facts, end, err := s.sign(ctx, &p, factBuf[:0], room[:0], &sg)
 	if err != nil {
 		return dst, err
 	}
-	defer sg.release()
 	b := append(dst, sg.url.headJSON...)
-	b = appendFieldsJSON(b, fields, false)
-	return sg.appendFormJSONEnd(b, len(fields) > 0, nil, page), nil
+	if sg.shared {
+		var a formAlloc
+		fields, page := formFields(a.fields[:0], a.page[:0], p.Conditions, true)
+		b = appendFieldsJSON(b, fields, false)
+		b = sg.appendFormJSONEnd(b, len(fields) > 0, end)
+		return appendFormJSONPage(b, nil, page, nil), nil
+	}
+	// No field has several conditions: the form's fields are those of the
+	// conditions the form carries, in order, and its page conditions
+	// those the page supplies (formFields).
+	b, comma := appendFieldsJSONOf(b, p.Conditions, facts, false)
+	b = sg.appendFormJSONEnd(b, comma, end)
+	return appendFormJSONPage(b, nil, nil, p.Conditions), nil
 }
 
 // sign does the work of Sign and AppendFormJSON: it checks the
-// configuration and p with every rule, and signs p into sg. It returns the
-// fields of p's conditions, appended to fields, and the form's page
-// conditions, appended to page; the Signer's fields (x-amz-algorithm and
-// after) are the caller's to add. On success the caller must release sg.
-func (s *Signer) sign(ctx context.Context, p *Policy, fields []Field, page []Condition, sg *signing) ([]Field, []Condition, error) {
+// configuration and p with every rule, and prepares the signature of p in
+// sg. It returns the lint's facts of p's conditions, appended to facts,
+// and the policy's JSON after sg.start, appended to end. The form's fields
+// (formFields, from p's conditions and sg.shared) and the base64 and HMAC
+// of the end (encodedStart.sign) are the caller's to compute.
+func (s *Signer) sign(ctx context.Context, p *Policy, facts []condFacts, end []byte, sg *signing) ([]condFacts, []byte, error) {
 	cfg, err := s.checkConfig()
 	if err != nil {
 		return nil, nil, err
@@ -163,21 +174,20 @@ func (s *Signer) sign(ctx context.Context, p *Policy, fields []Field, page []Con
 		return nil, nil, err
 	}
 	var l linter
-	l.policy(p.Expiration, p.Conditions, t)
+	facts = l.policyFacts(facts, p.Expiration, p.Conditions, t)
 	if l.hasErrors() {
 		return nil, nil, joinProblems(l.problems)
 	}
-	sg.warnings = l.problems
+	sg.warnings, sg.shared = l.problems, l.shared
 	if err := s.keyFor(creds, t, sg); err != nil {
 		return nil, nil, err
 	}
-	fields, page = formFields(fields, page, p.Conditions, l.shared)
-	sg.encode(&sg.key.start, p.Conditions, p.Expiration)
-	if err := sg.checkSize(&l, creds, partsSize(fields, page)); err != nil {
+	end = sg.writeEnd(end, &sg.key.start, p.Conditions, facts, p.Expiration)
+	if err := sg.checkSize(&l, creds, formPartsSize(p.Conditions, l.shared)); err != nil {
 		return nil, nil, err
 	}
 	sg.url = s.urls.get(cfg, bucketOf(p.Conditions))
-	return fields, page, nil
+	return facts, end, nil
 }
 
 // begin retrieves the credentials and reads the clock, the first steps of
@@ -213,53 +223,57 @@ func (s *Signer) keyFor(creds Credentials, t time.Time, sg *signing) error {
 	return nil
 }
 
-// encode writes the policy's base64 after start (conds are the conditions
-// that follow start's, expiration the policy's) and signs it.
-func (sg *signing) encode(start *encodedStart, conds []Condition, expiration time.Time) {
-	sg.bufs = bufPool.Get().(*buffers)
-	end := append(sg.bufs.json[:0], start.rest...)
-	end = appendConditions(end, conds)
+// writeEnd appends to end the policy's JSON after start (conds are the
+// conditions that follow start's, facts the lint's of them, expiration the
+// policy's): start.rest, conds, x-amz-date and the expiration. It records in sg the start and
+// the length of the policy's base64 text.
+func (sg *signing) writeEnd(end []byte, start *encodedStart, conds []Condition, facts []condFacts, expiration time.Time) []byte {
+	end = append(end, start.rest...)
+	end = appendConditionsAs(end, conds, facts)
 	end = appendPolicyTail(end, expiration, sg.amzDate[:])
 	sg.start = start
-	sg.encodedEnd, sg.hex = start.sign(sg.bufs.encoded[:0], end)
-	sg.bufs.json = end[:0]
-	// As written in the policy; rebuilt from the instant only, so that the
-	// caller's Policy does not escape.
-	sg.expiration = time.UnixMilli(expiration.UnixMilli()).UTC()
+	sg.policyLen = len(start.enc) + base64Len(len(end))
+	return end
 }
 
 // checkSize checks the estimated size of the form before the file, given
 // the size of the parts of the policy's own fields and page fields,
-// against S3's limit; over it, it releases sg and returns the problem.
+// against S3's limit.
 func (sg *signing) checkSize(l *linter, creds Credentials, parts int) error {
-	size := parts + signerPartsSize(sg.key.key.Credential, creds.SessionToken, sg.policyLen())
+	size := parts + signerPartsSize(sg.key.key.Credential, creds.SessionToken, sg.policyLen)
 	if size > MaxPreFileSize &&
 		l.report(checkPreFileSize, "", "the form before the file would be about %d bytes (policy %d, session token %d), over S3's limit of %d; S3 would answer MaxPostPreDataLengthExceeded",
-			size, sg.policyLen(), len(creds.SessionToken), MaxPreFileSize) {
-		sg.release()
+			size, sg.policyLen, len(creds.SessionToken), MaxPreFileSize) {
 		return joinProblems(l.problems)
 	}
 	return nil
 }
 
-// form returns the Form of a finished signature, with the policy's fields
-// and page conditions, in a's storage, and releases sg.
-func (sg *signing) form(a *formAlloc, fields []Field, page []Condition) *Form {
+// form returns the Form of a finished check, with the policy's fields and
+// page conditions, in a's storage: it signs the policy whose JSON after
+// sg.start is end and which expires at expiration.
+func (sg *signing) form(a *formAlloc, fields []Field, page []Condition, end []byte, expiration time.Time) *Form {
 	f := &a.form
-	f.URL, f.Expiration, f.PageConditions, f.Warnings = sg.url.url, sg.expiration, page, sg.warnings
+	// As written in the policy; rebuilt from the instant only, so that
+	// the caller's Policy does not escape.
+	f.URL, f.Expiration, f.PageConditions, f.Warnings = sg.url.url, time.UnixMilli(expiration.UnixMilli()).UTC(), page, sg.warnings
+	// The HMAC state reads the base64 of the end from the heap: pooled
+	// scratch space, copied into the Form's values.
+	bufs := bufPool.Get().(*buffers)
+	encodedEnd, hex := sg.start.sign(bufs.encoded[:0], end)
 	// The x-amz-date, policy and signature values share one allocation.
-	policyLen := sg.policyLen()
 	var sb strings.Builder
-	sb.Grow(len(sg.amzDate) + policyLen + len(sg.hex))
+	sb.Grow(len(sg.amzDate) + sg.policyLen + len(hex))
 	sb.Write(sg.amzDate[:])
 	sb.Write(sg.start.enc)
-	sb.Write(sg.encodedEnd)
-	sb.Write(sg.hex[:])
-	sg.release()
+	sb.Write(encodedEnd)
+	sb.Write(hex[:])
+	bufs.encoded = encodedEnd[:0]
+	bufPool.Put(bufs)
 	values := sb.String()
 	amzDate := values[:len(sg.amzDate)]
-	policyText := values[len(amzDate) : len(amzDate)+policyLen]
-	signature := values[len(amzDate)+policyLen:]
+	policyText := values[len(amzDate) : len(amzDate)+sg.policyLen]
+	signature := values[len(amzDate)+sg.policyLen:]
 
 	fields = append(fields,
 		Field{"x-amz-algorithm", Algorithm},
@@ -274,33 +288,38 @@ func (sg *signing) form(a *formAlloc, fields []Field, page []Condition) *Form {
 	return f
 }
 
-// appendFormJSONEnd appends the rest of the form's JSON once its head and
-// the policy's own fields are written (comma: at least one was): the
-// Signer's fields, the end of the fields object, and the page conditions,
-// those already written as JSON (pageJSON) first.
-func (sg *signing) appendFormJSONEnd(b []byte, comma bool, pageJSON []byte, page []Condition) []byte {
+// appendFormJSONEnd appends the end of the form's fields object once its
+// head and the policy's own fields are written (comma: at least one was):
+// the Signer's fields, with the policy signed (end is the JSON after
+// sg.start).
+func (sg *signing) appendFormJSONEnd(b []byte, comma bool, end []byte) []byte {
 	if comma {
 		b = append(b, ',')
 	}
 	b = append(b, sg.key.signerJSON...)
-	b = append(b, `,"x-amz-date":"`...)
 	b = append(b, sg.amzDate[:]...)
-	b = append(b, '"')
-	if sg.key.token != "" {
-		b = append(b, `,"x-amz-security-token":`...)
-		b = append(b, sg.key.tokenJSON...)
-	}
-	// base64 and hex need no escaping.
-	b = append(b, `,"policy":"`...)
-	b = append(b, sg.start.enc...)
-	b = append(b, sg.encodedEnd...)
+	// The session token and the policy's base64 text up to the end's
+	// (sg.start.enc); base64 and hex need no escaping.
+	b = append(b, sg.start.formJSON...)
+	b, hex := sg.start.sign(b, end)
 	b = append(b, `","x-amz-signature":"`...)
-	b = append(b, sg.hex[:]...)
-	b = append(b, `"}`...)
-	if len(pageJSON) > 0 || len(page) > 0 {
+	b = append(b, hex[:]...)
+	return append(b, `"}`...)
+}
+
+// appendFormJSONPage appends the rest of the form's JSON after its fields:
+// the page conditions, those already written as JSON (pageJSON), then
+// page, then those of conds the page supplies, and the end.
+func appendFormJSONPage(b, pageJSON []byte, page, conds []Condition) []byte {
+	some := len(pageJSON) > 0 || len(page) > 0
+	for i := 0; i < len(conds) && !some; i++ {
+		some = conds[i].source == SourcePage
+	}
+	if some {
 		b = append(b, `,"pageConditions":[`...)
 		b = append(b, pageJSON...)
 		b = appendPageConditionsJSON(b, page, len(pageJSON) > 0)
+		b = appendPageConditionsJSONOf(b, conds, len(pageJSON) > 0 || len(page) > 0)
 		b = append(b, ']')
 	}
 	return append(b, '}')
@@ -388,6 +407,28 @@ next:
 		kept = nil
 	}
 	return fields, kept
+}
+
+// formPartsSize is partsSize of the fields and page conditions formFields
+// gives for conds (shared as for formFields).
+func formPartsSize(conds []Condition, shared bool) int {
+	if shared {
+		var fieldBuf [8]Field
+		var pageBuf [4]Condition
+		return partsSize(formFields(fieldBuf[:0], pageBuf[:0], conds, true))
+	}
+	// Without a field on several conditions, every condition the form
+	// carries is a field, and every one the page supplies a page field.
+	n := 0
+	for i := range conds {
+		switch c := &conds[i]; c.source {
+		case SourceForm:
+			n += partLen(c.field, len(c.formValue))
+		case SourcePage:
+			n += partLen(c.field, len(c.value)+assumedPageValueLen)
+		}
+	}
+	return n
 }
 
 // bucketOf returns the value of the first exact-match bucket condition.

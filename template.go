@@ -35,8 +35,8 @@ type Template struct {
 	cfg      *signerConfig
 	lifetime time.Duration
 
-	fixed  []Condition
-	hashes []uint64 // foldHash of the fixed conditions' fields
+	fixed []Condition
+	facts []condFacts // the lint's facts of the fixed conditions
 	// repeats records that a field has several fixed conditions: every
 	// signature then builds its form fields from all its conditions.
 	repeats bool
@@ -50,6 +50,7 @@ type Template struct {
 	fieldsJSON, pageJSON []byte
 	partsSize            int
 	url                  *bucketURL // when a fixed condition names the bucket
+	headJSON             []byte     // with url: its form head, then fieldsJSON
 
 	// warnings are Prepare's; fixedWarnings those of the fixed conditions
 	// alone, which every Form carries.
@@ -88,14 +89,14 @@ func (s *Signer) Prepare(lifetime time.Duration, fixed ...Condition) (*Template,
 	var l linter
 	l.expiration(at.Add(lifetime), at)
 	fromCond := len(l.problems)
-	hashes := l.conditions(nil, fixed, 0)
+	facts := l.conditions(nil, fixed, 0)
 	if l.hasErrors() {
 		return nil, joinProblems(l.problems)
 	}
-	t := &Template{s: s, cfg: cfg, lifetime: lifetime, fixed: slices.Clone(fixed), hashes: hashes,
+	t := &Template{s: s, cfg: cfg, lifetime: lifetime, fixed: slices.Clone(fixed), facts: facts,
 		warnings: l.problems, fixedWarnings: l.problems[fromCond:]}
-	t.repeats = repeatsField(t.fixed, t.hashes)
-	t.json = appendConditions(nil, t.fixed)
+	t.repeats = repeatsField(t.fixed, t.facts)
+	t.json = appendConditionsAs(nil, t.fixed, t.facts)
 	t.fields, t.page = formFields(nil, nil, t.fixed, t.repeats)
 	t.fields = slices.Clip(t.fields)
 	t.fieldsJSON = appendFieldsJSON(nil, t.fields, false)
@@ -103,16 +104,17 @@ func (s *Signer) Prepare(lifetime time.Duration, fixed ...Condition) (*Template,
 	t.partsSize = partsSize(t.fields, t.page)
 	if b := bucketOf(t.fixed); b != "" {
 		t.url = newBucketURL(cfg, b)
+		t.headJSON = append(append([]byte(nil), t.url.headJSON...), t.fieldsJSON...)
 	}
 	return t, nil
 }
 
 // repeatsField reports whether two of conds constrain the same field.
-func repeatsField(conds []Condition, hashes []uint64) bool {
-	var buf [32]int
-	group := groupByField(buf[:0], conds, hashes)
+func repeatsField(conds []Condition, facts []condFacts) bool {
+	var buf [16]int32
+	group := groupByField(buf[:0], conds, facts)
 	for i, g := range group {
-		if g >= 0 && g != i {
+		if g >= 0 && int(g) != i {
 			return true
 		}
 	}
@@ -141,13 +143,25 @@ func (t *Template) Warnings() []Problem { return slices.Clone(t.warnings) }
 // own; the rules that need the whole policy are checked over all the
 // conditions. Errors are those of [Signer.Sign].
 func (t *Template) Sign(ctx context.Context, conds ...Condition) (*Form, error) {
-	a := new(formAlloc)
 	var sg signing
-	fields, page, _, err := t.sign(ctx, conds, a.fields[:0], a.page[:0], true, &sg)
+	var room endRoom
+	var factBuf [16]condFacts
+	_, end, exp, err := t.sign(ctx, conds, factBuf[:0], room[:0], true, &sg)
 	if err != nil {
 		return nil, err
 	}
-	return sg.form(a, fields, page), nil
+	a := new(formAlloc)
+	var fields []Field
+	var page []Condition
+	if sg.shared {
+		// A field has several conditions: the form's fields come from all
+		// of them together, as Signer.Sign builds them.
+		var condBuf [16]Condition
+		fields, page = formFields(a.fields[:0], a.page[:0], append(append(condBuf[:0], t.fixed...), conds...), true)
+	} else {
+		fields, page = formFields(append(a.fields[:0], t.fields...), append(a.page[:0], t.page...), conds, false)
+	}
+	return sg.form(a, fields, page, end, exp), nil
 }
 
 // AppendFormJSON signs as [Template.Sign] does and appends to dst the
@@ -155,80 +169,82 @@ func (t *Template) Sign(ctx context.Context, conds ...Condition) (*Form, error) 
 // building the Form: the JSON of the fixed conditions' fields is written
 // once, at Prepare. On error dst is returned unchanged, with Sign's error.
 func (t *Template) AppendFormJSON(ctx context.Context, dst []byte, conds ...Condition) ([]byte, error) {
-	var a formAlloc
 	var sg signing
-	fields, page, whole, err := t.sign(ctx, conds, a.fields[:0], a.page[:0], false, &sg)
+	var room endRoom
+	var factBuf [16]condFacts
+	facts, end, _, err := t.sign(ctx, conds, factBuf[:0], room[:0], false, &sg)
 	if err != nil {
 		return dst, err
 	}
-	defer sg.release()
-	b := append(dst, sg.url.headJSON...)
-	if whole {
+	if sg.shared {
+		var a formAlloc
+		var condBuf [16]Condition
+		fields, page := formFields(a.fields[:0], a.page[:0], append(append(condBuf[:0], t.fixed...), conds...), true)
+		b := append(dst, sg.url.headJSON...)
 		b = appendFieldsJSON(b, fields, false)
-		return sg.appendFormJSONEnd(b, len(fields) > 0, nil, page), nil
+		b = sg.appendFormJSONEnd(b, len(fields) > 0, end)
+		return appendFormJSONPage(b, nil, page, nil), nil
 	}
-	b = append(b, t.fieldsJSON...)
-	b = appendFieldsJSON(b, fields, len(t.fields) > 0)
-	return sg.appendFormJSONEnd(b, len(t.fields)+len(fields) > 0, t.pageJSON, page), nil
+	// The fixed conditions' fields, then those of conds (formFields).
+	var b []byte
+	if t.url != nil {
+		b = append(dst, t.headJSON...)
+	} else {
+		b = append(dst, sg.url.headJSON...)
+		b = append(b, t.fieldsJSON...)
+	}
+	b, comma := appendFieldsJSONOf(b, conds, facts[len(t.fixed):], len(t.fields) > 0)
+	b = sg.appendFormJSONEnd(b, comma, end)
+	return appendFormJSONPage(b, t.pageJSON, nil, conds), nil
 }
 
 // sign does the work of Sign and AppendFormJSON: it checks the request's
-// conditions and the rules of the whole policy, and signs it into sg. It
-// returns the form's fields and page conditions appended to fields and
-// page, and whether they are all of them (whole): they are when the
-// caller asks for them all (all) or some field has several conditions;
-// else they are those of conds alone, for the caller to write after the
-// fixed ones. On success the caller must release sg.
-func (t *Template) sign(ctx context.Context, conds []Condition, fields []Field, page []Condition, all bool, sg *signing) (_ []Field, _ []Condition, whole bool, _ error) {
+// conditions and the rules of the whole policy, and prepares its
+// signature in sg. It returns the lint's facts of the fixed conditions and
+// conds appended to facts, the policy's JSON after sg.start appended to
+// end, and the policy's expiration. The form's fields (formFields, from
+// the conditions and sg.shared) and the base64 and HMAC of the end
+// (encodedStart.sign) are the caller's to compute. all says whether the
+// form's warnings are wanted (Sign's Form carries them).
+func (t *Template) sign(ctx context.Context, conds []Condition, facts []condFacts, end []byte, all bool, sg *signing) (_ []condFacts, _ []byte, exp time.Time, _ error) {
 	creds, now, err := t.s.begin(ctx)
 	if err != nil {
-		return nil, nil, false, err
+		return nil, nil, exp, err
 	}
-	exp := now.Add(t.lifetime)
+	exp = now.Add(t.lifetime)
 	var l linter
-	var hashBuf [32]uint64
 	l.expiration(exp, now)
 	fromCond := len(l.problems)
-	hashes := l.conditions(append(hashBuf[:0], t.hashes...), conds, len(t.fixed))
+	facts = l.conditions(append(facts, t.facts...), conds, len(t.fixed))
 	// The rules of the whole policy, over the fixed conditions and conds.
 	var condBuf [16]Condition
 	policy := append(append(condBuf[:0], t.fixed...), conds...)
-	l.crossChecks(policy, hashes)
+	l.crossChecks(policy, facts)
 	if l.hasErrors() {
-		return nil, nil, false, joinProblems(l.problems)
+		return nil, nil, exp, joinProblems(l.problems)
 	}
 	if all && (len(l.problems) > 0 || len(t.fixedWarnings) > 0) {
 		// The form's warnings, in the lint's order: the expiration's,
 		// the fixed conditions', then those of conds and of the whole.
 		sg.warnings = slices.Concat(l.problems[:fromCond], t.fixedWarnings, l.problems[fromCond:])
 	}
+	sg.shared = l.shared
 	if err := t.s.keyFor(creds, now, sg); err != nil {
-		return nil, nil, false, err
+		return nil, nil, exp, err
 	}
-
-	var parts int
-	switch {
-	case l.shared:
-		// A field has several conditions: the form's fields come from all
-		// of them together, as Signer.Sign builds them.
-		fields, page = formFields(fields, page, policy, true)
-		parts, whole = partsSize(fields, page), true
-	case all:
-		fields, page = formFields(append(fields, t.fields...), append(page, t.page...), conds, false)
-		parts, whole = partsSize(fields, page), true
-	default:
-		fields, page = formFields(fields, page, conds, false)
-		parts = t.partsSize + partsSize(fields, page)
+	parts := t.partsSize + formPartsSize(conds, false)
+	if l.shared {
+		parts = formPartsSize(policy, true)
 	}
-	sg.encode(t.startFor(sg.key), conds, exp)
+	end = sg.writeEnd(end, t.startFor(sg.key), conds, facts[len(t.fixed):], exp)
 	if err := sg.checkSize(&l, creds, parts); err != nil {
-		return nil, nil, false, err
+		return nil, nil, exp, err
 	}
 	sg.url = t.url
 	if sg.url == nil {
 		sg.url = t.s.urls.get(t.cfg, bucketOf(policy))
 	}
-	return fields, page, whole, nil
+	return facts, end, exp, nil
 }
 
 // startFor returns t's policy start under key: the day's start followed by
@@ -237,7 +253,7 @@ func (t *Template) startFor(key *dayKey) *encodedStart {
 	if ts := t.start.Load(); ts != nil && ts.key == key {
 		return &ts.start
 	}
-	ts := &templateStart{key: key, start: key.start.extend(t.json)}
+	ts := &templateStart{key: key, start: key.extend(&key.start, t.json)}
 	t.start.Store(ts)
 	return &ts.start
 }

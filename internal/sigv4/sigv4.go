@@ -127,8 +127,13 @@ func (m MAC) Clone() MAC {
 // spares an allocation (the hash writes it through an interface).
 func (m MAC) HexSum(scratch []byte) [2 * sha256.Size]byte {
 	var out [2 * sha256.Size]byte
-	for i, b := range m.h.Sum(scratch[:0]) {
-		out[2*i], out[2*i+1] = hexPairs[b][0], hexPairs[b][1]
+	sum := m.h.Sum(scratch[:0])
+	if len(sum) != sha256.Size {
+		panic("sigv4: the MAC is not a SHA-256 HMAC")
+	}
+	for i := range sha256.Size {
+		p := &hexPairs[sum[i]]
+		out[2*i], out[2*i+1] = p[0], p[1]
 	}
 	return out
 }
