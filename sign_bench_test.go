@@ -15,14 +15,16 @@ import (
 // eu-west-1, a per-user key prefix, a size range, an image Content-Type,
 // status 201, one metadata field, temporary credentials with a
 // 356-character session token, 15 minutes, a different user every time.
-// They show what the prefix cache (prefix.go) gains and what a policy
-// that defeats it costs:
+// Plain Sign caches nothing but the day's policy start, so the order of the
+// conditions and the bucket should not change its cost; the three kinds
+// show it does not:
 //
-//	static-first   the fixed conditions first: the cache holds them
-//	per-user-first the user's key second: the cache holds the bucket only
-//	two-buckets    users of two buckets in turn: the leading conditions
-//	               change with every policy, which one cache entry could
-//	               not follow; the Signer keeps one per bucket
+//	static-first   the conditions that are the same for everyone first
+//	per-user-first the user's key second
+//	two-buckets    users of two buckets in turn
+//
+// (Signer.Prepare is the way to have the common conditions encoded once;
+// benchmarks/ measures it as postpolicy-template.)
 //
 // The policies are built by functions, so their conditions are on the heap:
 // one allocation (480 B) more than a Policy literal at the call, which
