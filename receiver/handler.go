@@ -119,6 +119,12 @@ type Handler struct {
 	// BaseHost, when set, enables virtual-hosted-style requests: a Host of
 	// BUCKET.BaseHost (any port) names BUCKET.
 	BaseHost string
+	// Scheme is the scheme of the object URLs the Handler writes (the
+	// Location of a form upload's answer and of CompleteMultipartUpload's
+	// result): "https" for a Handler behind a proxy that ends TLS, so
+	// that a browser is not sent on to plain http. Empty, the default, it
+	// is the scheme the request arrived with: https over TLS, else http.
+	Scheme string
 	// CORSOrigins are the origins whose pages may send uploads with fetch
 	// or XMLHttpRequest and read the answer, as a bucket's CORS rule
 	// allowing them does on S3 ("Using cross-origin resource sharing
@@ -398,7 +404,7 @@ func (h *Handler) post(w http.ResponseWriter, r *http.Request, bucket string, vi
 		h.writeError(w, r, err)
 		return
 	}
-	up.Respond(w, info.ETag, objectURL(r, bucket, up.Key, virtual))
+	up.Respond(w, info.ETag, h.objectURL(r, bucket, up.Key, virtual))
 }
 
 // writeError answers err as S3 would, and passes it to ErrorLog when it is
@@ -412,11 +418,15 @@ func (h *Handler) writeError(w http.ResponseWriter, r *http.Request, err error) 
 }
 
 // objectURL returns the URL of bucket/key on the server r was sent to,
-// its path escaped by EscapeKey.
-func objectURL(r *http.Request, bucket, key string, virtual bool) string {
-	scheme := "http"
-	if r.TLS != nil {
+// its path escaped by EscapeKey, with the scheme h.Scheme or r's.
+func (h *Handler) objectURL(r *http.Request, bucket, key string, virtual bool) string {
+	scheme := h.Scheme
+	switch {
+	case scheme != "":
+	case r.TLS != nil:
 		scheme = "https"
+	default:
+		scheme = "http"
 	}
 	path, raw := "/"+key, "/"+EscapeKey(key)
 	if !virtual {

@@ -622,7 +622,7 @@ func (h *Handler) completeUpload(w http.ResponseWriter, r *http.Request, bucket,
 	if etag == "" {
 		etag = info.ETag
 	}
-	writeXML(w, http.StatusOK, completeResult{Location: objectURL(r, bucket, key, virtual), Bucket: bucket, Key: key, ETag: `"` + etag + `"`})
+	writeXML(w, http.StatusOK, completeResult{Location: h.objectURL(r, bucket, key, virtual), Bucket: bucket, Key: key, ETag: `"` + etag + `"`})
 }
 
 // snapshotLocked checks the parts req lists against the upload's and, when

@@ -1226,8 +1226,25 @@ func TestServePublicURL(t *testing.T) {
 	req, _ = http.NewRequest(http.MethodGet, tls.URL+"/api/form?content_type=image/png", nil)
 	req.Host = "demo.example"
 	req.AddCookie(resp.Cookies()[0])
-	if _, body := tls.do(t, req); !strings.Contains(body, `"url":"https://demo.example/uploads"`) {
-		t.Errorf("behind https, the form: %s", body)
+	_, body = tls.do(t, req)
+	if !strings.Contains(body, `"url":"https://demo.example/uploads"`) {
+		t.Fatalf("behind https, the form: %s", body)
+	}
+	// The upload arrives over plain http from the proxy; the object's
+	// Location is https, as the page sees it.
+	_, _, fields = decodeForm(t, body)
+	f = &postpolicy.Form{URL: tls.URL + "/uploads"}
+	for _, fl := range fields {
+		f.Fields = append(f.Fields, postpolicy.Field{Name: fl[0], Value: fl[1]})
+	}
+	if up, err = postpolicytest.NewRequest(f, []postpolicy.Field{{Name: "Content-Type", Value: "image/png"}}, "p.png", strings.NewReader("png")); err != nil {
+		t.Fatal(err)
+	}
+	up.Host = "demo.example"
+	resp, body = tls.do(t, up)
+	if resp.StatusCode != http.StatusCreated || !strings.Contains(body, "<Location>https://demo.example/uploads/users/alice/p.png</Location>") ||
+		resp.Header.Get("Location") != "https://demo.example/uploads/users/alice/p.png" {
+		t.Errorf("upload behind https: %s, Location %q, %s", resp.Status, resp.Header.Get("Location"), body)
 	}
 	remote := newTestServer(t, nil, "-endpoint", "http://127.0.0.1:9000", "-public-url", "https://demo.example")
 	if got := remote.app.corsOrigins(); !slices.Contains(got, "https://demo.example") || !slices.Contains(got, remote.URL) {

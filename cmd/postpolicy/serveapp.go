@@ -341,6 +341,9 @@ func (a *app) receiver() *receiver.Handler {
 		Store:      a.store,
 		Buckets:    []string{a.o.bucket},
 		DrainLimit: int64(a.o.maxSize) + 32<<20,
+		// The Location of an upload's answer has the page's scheme: https
+		// behind a proxy that ends TLS (-public-url https://...).
+		Scheme: a.originScheme,
 		// The parts of multipart uploads on disk, so that memory does not
 		// grow with a file's size, for as long as the Backend keeps the
 		// upload (runSweeps aborts both).
