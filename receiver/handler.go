@@ -72,7 +72,9 @@ type Store interface {
 //     A request signed in its URL or Authorization header is verified,
 //     and its response-* parameters override the answer's headers
 //     (ResponseOverrides); an anonymous one is answered when PrivateReads
-//     is false and refused with 403 AccessDenied when it is true;
+//     is false and refused with 403 AccessDenied when it is true, and one
+//     with response-* parameters is refused with 400 InvalidRequest, as
+//     S3 refuses them on anonymous requests;
 //   - the multipart-upload calls, each signed: POST /BUCKET/KEY?uploads
 //     (CreateMultipartUpload,
 //     https://docs.aws.amazon.com/AmazonS3/latest/API/API_CreateMultipartUpload.html),
@@ -482,10 +484,18 @@ func (h *Handler) put(w http.ResponseWriter, r *http.Request, bucket, key string
 }
 
 // read answers a GET or HEAD of an object: verified when it is signed,
-// with its response-* overrides; refused when it is anonymous and reads
-// are private.
+// with its response-* overrides; refused when it is anonymous and asks
+// for overrides or reads are private.
 func (h *Handler) read(w http.ResponseWriter, r *http.Request, bucket, key string) {
 	if !signed(r) {
+		if len(ResponseOverrides(r)) > 0 {
+			// GetObject: the response-* parameters "cannot be used with an
+			// unsigned (anonymous) request"; S3 answers 400 InvalidRequest
+			// (the message as S3 sends it, reproduced by Versity S3 Gateway,
+			// versity/versitygw#2001).
+			WriteError(w, s3err(CodeInvalidRequest, http.StatusBadRequest, "Request specific response headers cannot be used for anonymous GET requests."))
+			return
+		}
 		if h.PrivateReads {
 			WriteError(w, s3err(CodeAccessDenied, http.StatusForbidden, "Access Denied"))
 			return

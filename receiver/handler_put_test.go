@@ -270,8 +270,8 @@ func TestHandlerPutHeaderSigned(t *testing.T) {
 // (Signer.PresignGet) whose response-content-type and
 // response-content-disposition override the answer's headers, by a
 // presigned HEAD and by a header-signed GET; a tampered or expired URL is
-// refused with S3's error, and an anonymous GET ignores response-*
-// parameters.
+// refused with S3's error, and an anonymous GET or HEAD with response-*
+// parameters is 400 InvalidRequest, as S3 answers it.
 func TestHandlerSignedGet(t *testing.T) {
 	f := newHandlerFixture(t, nil)
 	content := "<svg>not really</svg>"
@@ -314,8 +314,15 @@ func TestHandlerSignedGet(t *testing.T) {
 	f.h.Verifier.Now = nil
 
 	anon := f.do(t, must(http.NewRequest("GET", f.ts.URL+"/uploads/pics/a.svg?response-content-type=text%2Fhtml", nil)))
-	if anon.status != 200 || anon.header.Get("Content-Type") != "image/svg+xml" {
-		t.Errorf("anonymous GET with response-content-type: %d %q", anon.status, anon.header.Get("Content-Type"))
+	if anon.status != 400 || anon.code() != "InvalidRequest" || anon.message() != "Request specific response headers cannot be used for anonymous GET requests." ||
+		strings.Contains(anon.body, content) {
+		t.Errorf("anonymous GET with response-content-type: %d %s", anon.status, anon.body)
+	}
+	if r := f.do(t, must(http.NewRequest("HEAD", f.ts.URL+"/uploads/pics/a.svg?response-expires=0", nil))); r.status != 400 {
+		t.Errorf("anonymous HEAD with response-expires: %d", r.status)
+	}
+	if r := f.do(t, must(http.NewRequest("GET", f.ts.URL+"/uploads/pics/a.svg?versionId=null", nil))); r.status != 200 || r.body != content {
+		t.Errorf("anonymous GET with another parameter: %d %q", r.status, r.body)
 	}
 }
 
