@@ -21,6 +21,11 @@ type ObjectInfo struct {
 	ContentType string
 	// Metadata are the upload's x-amz-meta-* fields, names in lower case.
 	Metadata []postpolicy.Field
+	// Headers are the other standard headers stored with the object and
+	// answered with it (Upload.EntityHeaders): Cache-Control,
+	// Content-Disposition, Content-Encoding, Content-Language and Expires,
+	// those the upload set, names in that canonical form and order.
+	Headers []postpolicy.Field
 	// Size is the object's length in bytes.
 	Size int64
 	// ETag is the object's entity tag, without quotes: the hex MD5 of the
@@ -40,12 +45,12 @@ type ObjectInfo struct {
 // without error, replacing any object of the same key; when reading body
 // fails (the upload broke content-length-range or the client went away),
 // nothing may be stored and Put returns that error. Put stores info's
-// ContentType and Metadata; it sets Size, LastModified and, when info.ETag
-// is empty, ETag to the hex MD5 of the content. When info.ETag is set, Put
-// stores it as it is: a Handler sets it for an object it assembles from
-// the parts of a multipart upload, whose ETag is not the MD5 of its
-// content. Put returns the stored object's ObjectInfo. Implementations
-// must be safe for concurrent use.
+// ContentType, Metadata and Headers; it sets Size, LastModified and, when
+// info.ETag is empty, ETag to the hex MD5 of the content. When info.ETag
+// is set, Put stores it as it is: a Handler sets it for an object it
+// assembles from the parts of a multipart upload, whose ETag is not the
+// MD5 of its content. Put returns the stored object's ObjectInfo.
+// Implementations must be safe for concurrent use.
 type Store interface {
 	Put(ctx context.Context, bucket, key string, info ObjectInfo, body io.Reader) (ObjectInfo, error)
 	Get(ctx context.Context, bucket, key string) (ObjectInfo, io.ReadCloser, error)
@@ -401,7 +406,7 @@ func (h *Handler) post(w http.ResponseWriter, r *http.Request, bucket string, vi
 		h.writeError(w, r, err)
 		return
 	}
-	info, err := h.Store.Put(r.Context(), bucket, up.Key, ObjectInfo{ContentType: up.ContentType(), Metadata: up.Metadata()}, up.File)
+	info, err := h.Store.Put(r.Context(), bucket, up.Key, ObjectInfo{ContentType: up.ContentType(), Metadata: up.Metadata(), Headers: up.EntityHeaders()}, up.File)
 	if err != nil {
 		h.writeError(w, r, err)
 		return
@@ -474,7 +479,7 @@ func (h *Handler) put(w http.ResponseWriter, r *http.Request, bucket, key string
 		h.writeError(w, r, err)
 		return
 	}
-	info, err := h.Store.Put(r.Context(), bucket, key, ObjectInfo{ContentType: u.ContentType(), Metadata: u.Metadata()}, u.File)
+	info, err := h.Store.Put(r.Context(), bucket, key, ObjectInfo{ContentType: u.ContentType(), Metadata: u.Metadata(), Headers: u.EntityHeaders()}, u.File)
 	if err != nil {
 		h.writeError(w, r, err)
 		return
@@ -536,6 +541,9 @@ func (h *Handler) get(w http.ResponseWriter, r *http.Request, bucket, key string
 	hdr.Set("Content-Length", strconv.FormatInt(info.Size, 10))
 	hdr.Set("ETag", `"`+info.ETag+`"`)
 	hdr.Set("Last-Modified", info.LastModified.UTC().Format(http.TimeFormat))
+	for _, f := range info.Headers {
+		hdr.Set(f.Name, f.Value)
+	}
 	for _, m := range info.Metadata {
 		hdr.Set(m.Name, m.Value)
 	}

@@ -283,7 +283,7 @@ func (h *Handler) createUpload(w http.ResponseWriter, r *http.Request, bucket, k
 		id:        rand.Text(), // 128 random bits, base32
 		bucket:    bucket,
 		key:       key,
-		info:      ObjectInfo{ContentType: u.ContentType(), Metadata: u.Metadata()},
+		info:      ObjectInfo{ContentType: u.ContentType(), Metadata: u.Metadata(), Headers: u.EntityHeaders()},
 		initiated: now,
 		parts:     make(map[int]*part),
 	}

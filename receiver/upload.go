@@ -69,6 +69,27 @@ func (u *Upload) ContentType() string {
 	return v
 }
 
+// EntityHeaders returns the standard headers besides Content-Type that S3
+// stores with the object and answers with it: Cache-Control,
+// Content-Disposition, Content-Encoding, Content-Language and Expires
+// ("PutObject" and "CreateMultipartUpload" request headers,
+// https://docs.aws.amazon.com/AmazonS3/latest/API/API_PutObject.html; a
+// form's fields of those names, compared case-insensitively, "POST
+// Object", https://docs.aws.amazon.com/AmazonS3/latest/API/RESTObjectPOST.html),
+// those sent, names in that canonical form and order.
+func (u *Upload) EntityHeaders() []postpolicy.Field {
+	var h []postpolicy.Field
+	for _, name := range storedEntityHeaders {
+		if name == "Content-Type" {
+			continue
+		}
+		if v, ok := u.Get(name); ok {
+			h = append(h, postpolicy.Field{Name: name, Value: v})
+		}
+	}
+	return h
+}
+
 // Metadata returns the x-amz-meta-* fields, in order, with their names in
 // lower case as S3 stores them.
 func (u *Upload) Metadata() []postpolicy.Field {

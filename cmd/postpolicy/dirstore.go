@@ -121,6 +121,7 @@ type objectMeta struct {
 	Data         string      `json:"data"`
 	ContentType  string      `json:"content_type,omitempty"`
 	Metadata     [][2]string `json:"metadata,omitempty"`
+	Headers      [][2]string `json:"headers,omitempty"`
 	Size         int64       `json:"size"`
 	ETag         string      `json:"etag"`
 	LastModified time.Time   `json:"last_modified"`
@@ -345,6 +346,9 @@ func (m objectMeta) info() receiver.ObjectInfo {
 	for _, f := range m.Metadata {
 		info.Metadata = append(info.Metadata, postpolicy.Field{Name: f[0], Value: f[1]})
 	}
+	for _, f := range m.Headers {
+		info.Headers = append(info.Headers, postpolicy.Field{Name: f[0], Value: f[1]})
+	}
 	return info
 }
 
@@ -447,6 +451,9 @@ func (s *dirStore) Put(ctx context.Context, bucket, key string, info receiver.Ob
 	}
 	for _, f := range info.Metadata {
 		m.Metadata = append(m.Metadata, [2]string{f.Name, f.Value})
+	}
+	for _, f := range info.Headers {
+		m.Headers = append(m.Headers, [2]string{f.Name, f.Value})
 	}
 	mb, err := json.Marshal(m)
 	if err != nil {

@@ -88,6 +88,7 @@ func TestDirStorePutGet(t *testing.T) {
 	in := receiver.ObjectInfo{
 		ContentType: "image/png",
 		Metadata:    []postpolicy.Field{{Name: "x-amz-meta-b", Value: "2"}, {Name: "x-amz-meta-a", Value: "1"}},
+		Headers:     []postpolicy.Field{{Name: "Cache-Control", Value: "max-age=60"}, {Name: "Content-Disposition", Value: `attachment; filename="cat.png"`}},
 	}
 	info, err := s.Put(context.Background(), "uploads", "users/alice/cat.png", in, strings.NewReader("meow"))
 	if err != nil {
@@ -97,6 +98,7 @@ func TestDirStorePutGet(t *testing.T) {
 	want := receiver.ObjectInfo{
 		ContentType:  "image/png",
 		Metadata:     in.Metadata,
+		Headers:      in.Headers,
 		Size:         4,
 		ETag:         hex.EncodeToString(sum[:]),
 		LastModified: fixed.Truncate(time.Second),
@@ -113,6 +115,14 @@ func TestDirStorePutGet(t *testing.T) {
 	}
 	if body != "meow" {
 		t.Errorf("Get's body = %q, want meow", body)
+	}
+	// The same from the metadata file, after a restart.
+	reopened, _, err := newDirStore(s.root, "uploads")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, _, err := get(t, reopened, "users/alice/cat.png"); err != nil || !cmp.Equal(want, got) {
+		t.Errorf("Get's info after reopening: %+v, %v; want %+v", got, err, want)
 	}
 	if _, _, err := get(t, s, "users/alice/dog.png"); !errors.Is(err, receiver.ErrNoSuchKey) {
 		t.Errorf("Get of a missing key: %v, want ErrNoSuchKey", err)
