@@ -225,8 +225,8 @@ func (s *Signer) keyFor(creds Credentials, t time.Time, sg *signing) error {
 
 // writeEnd appends to end the policy's JSON after start (conds are the
 // conditions that follow start's, facts the lint's of them, expiration the
-// policy's): start.rest, conds, x-amz-date and the expiration. It records in sg the start and
-// the length of the policy's base64 text.
+// policy's): start.rest, conds, x-amz-date and the expiration. It records
+// in sg the start and the length of the policy's base64 text.
 func (sg *signing) writeEnd(end []byte, start *encodedStart, conds []Condition, facts []condFacts, expiration time.Time) []byte {
 	end = append(end, start.rest...)
 	end = appendConditionsAs(end, conds, facts)
