@@ -1178,3 +1178,32 @@ func TestKeyName(t *testing.T) {
 		t.Errorf("a key under a long prefix is %d bytes: %s", len(long), long)
 	}
 }
+
+// TestDeclaredSize checks DeclaredSize, which serve uses to reserve a
+// multipart upload's size before the Backend starts it.
+func TestDeclaredSize(t *testing.T) {
+	for body, want := range map[string]int64{
+		`{"size": 12}`:                             12,
+		`{"size": "12"}`:                           12,
+		`{"size": " 12 "}`:                         12,
+		`{"Size": 12}`:                             12,
+		`{"metadata": {"size": 13}}`:               13,
+		`{"metadata": {"size": "13"}}`:             13,
+		`{"size": 12, "metadata": {"size": 1}}`:    12,
+		`{"size": null, "metadata": {"size": 14}}`: 14,
+		`{"size": 1.5}`:                            -1,
+		`{"size": {}}`:                             -1,
+		`{}`:                                       -1,
+		`{"size": -3}`:                             -1,
+		`{"size": "x", "metadata": {"size": 15}}`:  -1,
+		`not json`:                                 -1,
+	} {
+		got, ok := s3multipart.DeclaredSize([]byte(body))
+		if !ok {
+			got = -1
+		}
+		if got != want {
+			t.Errorf("DeclaredSize(%s) = %d, want %d", body, got, want)
+		}
+	}
+}

@@ -264,6 +264,37 @@ type createRequest struct {
 	Size     json.RawMessage            `json:"size"`
 }
 
+// declaredSize returns the size req declares: its "size", else its
+// metadata's, each a JSON number or a string of digits, with the text
+// declared. It is -1, with "", when req declares none; ok is false when
+// the text is not a number of bytes.
+func (req *createRequest) declaredSize() (size int64, declared string, ok bool) {
+	declared, present := jsonScalar(req.Size)
+	if !present {
+		declared, present = jsonScalar(req.Metadata["size"])
+	}
+	if !present {
+		return -1, "", true
+	}
+	size, ok = parseSize(declared)
+	return size, declared, ok && size >= 0
+}
+
+// DeclaredSize returns the size of the file a POST /s3/multipart body
+// declares, read as [Backend.ServeHTTP] reads it: its "size", else its
+// metadata's "size", a JSON number or a string of digits. ok is false
+// when body is not JSON, declares no size, or one that is not a number of
+// bytes. An application that accounts for uploads (a quota, say) reads
+// the size with it before it passes the request on.
+func DeclaredSize(body []byte) (size int64, ok bool) {
+	var req createRequest
+	if json.Unmarshal(body, &req) != nil {
+		return 0, false
+	}
+	size, declared, ok := req.declaredSize()
+	return size, ok && declared != ""
+}
+
 func (b *Backend) serveCreate(w http.ResponseWriter, r *http.Request) {
 	rules := b.rules(w, r)
 	if rules == nil {
@@ -279,16 +310,10 @@ func (b *Backend) serveCreate(w http.ResponseWriter, r *http.Request) {
 			meta[name] = v
 		}
 	}
-	size := int64(-1)
-	declared, ok := jsonScalar(req.Size)
+	size, declared, ok := req.declaredSize()
 	if !ok {
-		declared, ok = meta["size"]
-	}
-	if ok {
-		if size, ok = parseSize(declared); !ok || size < 0 {
-			writeMessage(w, http.StatusBadRequest, "the file's size "+strconv.Quote(declared)+" is not a number of bytes")
-			return
-		}
+		writeMessage(w, http.StatusBadRequest, "the file's size "+strconv.Quote(declared)+" is not a number of bytes")
+		return
 	}
 	up, err := b.Create(r.Context(), rules, req.Filename, req.Type, size, meta)
 	if err != nil {

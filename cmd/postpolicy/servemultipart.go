@@ -161,7 +161,7 @@ func (a *app) createMultipart(w http.ResponseWriter, r *http.Request) {
 		io.Reader
 		io.Closer
 	}{io.MultiReader(bytes.NewReader(body), r.Body), r.Body}
-	size, ok := declaredSize(body)
+	size, ok := s3multipart.DeclaredSize(body)
 	if !ok || size < 1 || size > int64(a.o.maxMultipart) {
 		// No size, or one the Backend refuses anyway, saying why.
 		a.multipart.ServeHTTP(w, r)
@@ -185,48 +185,6 @@ func (a *app) createMultipart(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	rec.writeTo(w)
-}
-
-// declaredSize returns the size a POST /s3/multipart body declares, read
-// as the Backend reads it: "size", else metadata.size, each a JSON number
-// or a string of digits.
-func declaredSize(body []byte) (int64, bool) {
-	var req struct {
-		Metadata map[string]json.RawMessage `json:"metadata"`
-		Size     json.RawMessage            `json:"size"`
-	}
-	if json.Unmarshal(body, &req) != nil {
-		return 0, false
-	}
-	v, ok := jsonScalar(req.Size)
-	if !ok {
-		v, ok = jsonScalar(req.Metadata["size"])
-	}
-	if !ok {
-		return 0, false
-	}
-	n, err := strconv.ParseInt(strings.TrimSpace(v), 10, 64)
-	return n, err == nil
-}
-
-// jsonScalar returns the text of a JSON string, number or boolean, and
-// whether v is one, as the Backend reads metadata values.
-func jsonScalar(v json.RawMessage) (string, bool) {
-	v = bytes.TrimSpace(v)
-	if len(v) == 0 {
-		return "", false
-	}
-	switch v[0] {
-	case '"':
-		var s string
-		if json.Unmarshal(v, &s) != nil {
-			return "", false
-		}
-		return s, true
-	case 'n', '{', '[':
-		return "", false
-	}
-	return string(v), true
 }
 
 // quotaMessage words the store's refusal of a reservation of size bytes

@@ -297,33 +297,6 @@ func TestServeMultipartSweep(t *testing.T) {
 	}
 }
 
-// TestDeclaredSize checks that serve reads the size of a multipart upload
-// as the Backend does.
-func TestDeclaredSize(t *testing.T) {
-	for body, want := range map[string]int64{
-		`{"size": 12}`:                             12,
-		`{"size": "12"}`:                           12,
-		`{"size": " 12 "}`:                         12,
-		`{"Size": 12}`:                             12,
-		`{"metadata": {"size": 13}}`:               13,
-		`{"metadata": {"size": "13"}}`:             13,
-		`{"size": 12, "metadata": {"size": 1}}`:    12,
-		`{"size": null, "metadata": {"size": 14}}`: 14,
-		`{"size": 1.5}`:                            -1,
-		`{"size": {}}`:                             -1,
-		`{}`:                                       -1,
-		`not json`:                                 -1,
-	} {
-		got, ok := declaredSize([]byte(body))
-		if !ok {
-			got = -1
-		}
-		if got != want {
-			t.Errorf("declaredSize(%s) = %d, want %d", body, got, want)
-		}
-	}
-}
-
 // TestKeepWriteDeadline checks that a handler that works for longer than
 // the server's write timeout before answering (the completion of a large
 // upload) still answers when it keeps moving the deadline, and does not
